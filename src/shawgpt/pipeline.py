@@ -1,0 +1,94 @@
+"""Pipeline: the core functions the CLI calls — index, retrieve, reply.
+
+Each takes the parts built by wiring.py and returns plain data; printing is the CLI's job.
+`reply_to` handles any number of comments at once (batch-first): one embedding call, one
+retrieval, generation in groups by the backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import IndexMissingError, InputError
+from .guard import clean_reply
+from .prompts import build_prompt
+from .retrieve import retrieve
+from .store import Index, Source
+from .sync import Progress, SyncOptions, SyncReport, sync_index
+from .wiring import Parts
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class Reply:
+    comment: str
+    reply: str
+    status: str  # ok | needs_review | skipped | error
+    sources: list[Source] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        if not self.reasons:
+            out.pop("reasons")
+        return out
+
+
+def run_index(parts: Parts, full: bool = False, articles: Path | None = None,
+              progress: Progress | None = None) -> SyncReport:
+    s = parts.settings
+    opts = SyncOptions(s.chunk_size, s.chunk_overlap, full=full)
+    return sync_index(articles or Path(s.articles_dir), parts.index_root, parts.embedder,
+                      parts.cleaner, opts, progress)
+
+
+def ensure_index(parts: Parts, say: Say) -> Index:
+    """The live index; built from the articles folder first when there is none yet."""
+    index = parts.open_index()
+    if index is not None:
+        return index
+    folder = Path(parts.settings.articles_dir)
+    say(f"No index yet: building it from {folder}/ first.")
+    report = run_index(parts)
+    index = parts.open_index()
+    if index is None:
+        reasons = "; ".join(f"{f}: {r}" for f, r in report.failed.items())
+        raise IndexMissingError(f"no article in {folder} could be indexed ({reasons})")
+    return index
+
+
+def find_sources(parts: Parts, comments: Sequence[str], say: Say,
+                 top_k: int | None = None) -> list[list[Source]]:
+    s = parts.settings
+    index = ensure_index(parts, say)
+    return retrieve(comments, parts.embedder, index, top_k or s.top_k, s.cutoff)
+
+
+def reply_to(parts: Parts, comments: Sequence[str], say: Say,
+             use_context: bool = True) -> list[Reply]:
+    """A finished reply for every comment, in order. Empty comments are `skipped`."""
+    s = parts.settings
+    wanted = [i for i, c in enumerate(comments) if c.strip()]
+    texts = [comments[i].strip() for i in wanted]
+    found = find_sources(parts, texts, say) if use_context and texts else [[] for _ in texts]
+    prompts = [
+        build_prompt(c, src, s.template, s.signature, parts.prompts_dir)
+        for c, src in zip(texts, found, strict=True)
+    ]
+    raw = parts.generator.generate(prompts) if prompts else []
+    replies = [Reply(c, "", "skipped", reasons=["empty comment"]) for c in comments]
+    for i, text, src, out in zip(wanted, texts, found, raw, strict=True):
+        reply, status = clean_reply(out, s.signature)
+        replies[i] = Reply(text, reply, status, src,
+                           reasons=[] if status == "ok" else ["the model wrote nothing usable"])
+    return replies
+
+
+def reply_one(parts: Parts, comment: str, say: Say, use_context: bool = True) -> Reply:
+    if not comment.strip():
+        raise InputError("the comment is empty")
+    return reply_to(parts, [comment], say, use_context)[0]

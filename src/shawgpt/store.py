@@ -1,0 +1,219 @@
+"""Store: the persisted vector index, Chroma collections in cosine space plus a manifest.
+
+Layout under `<data_dir>/index/`:
+
+    CURRENT        the name of the live generation; replaced atomically (os.replace)
+    gen-000007/    chroma/ (a chromadb.PersistentClient folder) and manifest.json
+    lock           held by the one writer at a time
+
+A writer copies the live generation, changes the copy and then flips CURRENT, so a crash or
+`kill -9` at any moment leaves CURRENT naming a complete generation: the old state or the
+new one, never a mixture. Readers open whatever CURRENT names and never write. The manifest
+records the embedding model and chunking, so a query with another model is refused.
+
+Scores are cosine similarities (1 - Chroma's cosine distance). Writes go through LlamaIndex's
+ChromaVectorStore; queries read the collection directly, because ChromaVectorStore reports
+exp(-distance) rather than the cosine the cutoff is defined on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import IndexMismatchError, LockError
+
+COLLECTION = "articles"
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A retrieved chunk: where it comes from, how similar it is, what it says."""
+
+    file: str
+    page: str
+    score: float
+    text: str
+
+
+@dataclass
+class FileEntry:
+    sha256: str
+    pages: int
+    chunk_ids: list[str]
+
+
+@dataclass
+class Manifest:
+    embed_model: str
+    chunk_size: int
+    chunk_overlap: int
+    files: dict[str, FileEntry] = field(default_factory=dict)
+    built_at: float = 0.0
+
+    @property
+    def chunk_count(self) -> int:
+        return sum(len(f.chunk_ids) for f in self.files.values())
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        files = {k: FileEntry(**v) for k, v in data.pop("files").items()}
+        return cls(files=files, **data)
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def _client(path: Path) -> Any:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb.PersistentClient(
+        path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+
+
+def _collection(client: Any) -> Any:
+    return client.get_or_create_collection(
+        COLLECTION, configuration={"hnsw": {"space": "cosine"}}
+    )
+
+
+class Index:
+    """A read-only view of one generation."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.manifest = Manifest.load(path / MANIFEST)
+        self._coll: Any = None
+
+    @property
+    def collection(self) -> Any:
+        if self._coll is None:
+            self._coll = _collection(_client(self.path / "chroma"))
+        return self._coll
+
+    def check_model(self, embed_model: str) -> None:
+        if self.manifest.embed_model != embed_model:
+            raise IndexMismatchError(
+                f"the index was built with {self.manifest.embed_model}, not {embed_model}; "
+                "run `shawgpt index --full` to re-index"
+            )
+
+    def query(self, embeddings: Sequence[Sequence[float]], k: int) -> list[list[Source]]:
+        """The k nearest chunks for each query embedding, best first."""
+        count = self.manifest.chunk_count
+        if count == 0 or not embeddings:
+            return [[] for _ in embeddings]
+        res = self.collection.query(
+            query_embeddings=[list(e) for e in embeddings],
+            n_results=min(k, count),
+            include=["documents", "metadatas", "distances"],
+        )
+        out: list[list[Source]] = []
+        for docs, metas, dists in zip(
+            res["documents"], res["metadatas"], res["distances"], strict=True
+        ):
+            out.append(
+                [
+                    Source(str(m["file"]), str(m.get("page", "")), round(1.0 - d, 4), t)
+                    for t, m, d in zip(docs, metas, dists, strict=True)
+                ]
+            )
+        return out
+
+
+def open_index(root: Path) -> Index | None:
+    """The live generation, or None when no index was ever committed."""
+    try:
+        name = (root / "CURRENT").read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return Index(root / name)
+
+
+@contextlib.contextmanager
+def writer_lock(root: Path, timeout: float) -> Iterator[None]:
+    """One writer at a time; wait up to `timeout` seconds, then fail clearly."""
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / "lock").open("a+") as fh:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockError(
+                        f"another `shawgpt index` is running (lock {root / 'lock'} held for "
+                        f"more than {timeout:g} s); try again when it has finished"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class Generation:
+    """A new generation being written; invisible to readers until commit()."""
+
+    def __init__(self, root: Path, base: Index | None, manifest: Manifest) -> None:
+        self.root = root
+        self.base_name = base.path.name if base is not None else ""
+        numbers = [int(p.name[4:]) for p in root.glob("gen-*") if p.name[4:].isdigit()]
+        self.path = root / f"gen-{max(numbers, default=0) + 1:06d}"
+        if base is not None:
+            shutil.copytree(base.path / "chroma", self.path / "chroma")
+        else:
+            (self.path / "chroma").mkdir(parents=True)
+        self.manifest = manifest
+        self._coll = _collection(_client(self.path / "chroma"))
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), 4000):
+            self._coll.delete(ids=list(ids[start : start + 4000]))
+
+    def add(self, ids: Sequence[str], texts: Sequence[str], metas: Sequence[dict[str, str]],
+            embeddings: Sequence[Sequence[float]]) -> None:
+        from llama_index.core.schema import BaseNode, TextNode
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        nodes: list[BaseNode] = [
+            TextNode(id_=i, text=t, metadata=m, embedding=list(e))
+            for i, t, m, e in zip(ids, texts, metas, embeddings, strict=True)
+        ]
+        ChromaVectorStore(chroma_collection=self._coll).add(nodes)
+
+    def commit(self) -> None:
+        """Write the manifest, then flip CURRENT: the one atomic step."""
+        self.manifest.built_at = time.time()
+        self.manifest.save(self.path / MANIFEST)
+        tmp = self.root / "CURRENT.tmp"
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(self.path.name)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.root / "CURRENT")
+        self._prune()
+
+    def _prune(self) -> None:
+        """Keep the new and the previous live generation (a reader may still use it);
+        remove older ones and any left by a writer that crashed."""
+        keep = {self.path.name, self.base_name}
+        for p in self.root.glob("gen-*"):
+            if p.is_dir() and p.name not in keep:
+                shutil.rmtree(p, ignore_errors=True)

@@ -1,0 +1,70 @@
+"""Wiring: the one place that builds the embedder, store, cleaner and generator from settings.
+
+Core functions (pipeline.py) take these parts as parameters; nothing else reads settings to
+construct models, and nothing else touches LlamaIndex's global `Settings`. Parts are built on
+first use, so `shawgpt retrieve` never loads the generator and `--help` loads nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .clean import Cleaner
+from .config import Settings
+from .embed import Embedder
+from .generate import Generator
+from .store import Index, open_index
+
+
+@dataclass
+class Parts:
+    settings: Settings
+    _embedder: Embedder | None = field(default=None, repr=False)
+    _generator: Generator | None = field(default=None, repr=False)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            from .embed import HFEmbedder
+
+            self._embedder = HFEmbedder(self.settings.embed_model)
+        return self._embedder
+
+    @property
+    def generator(self) -> Generator:
+        if self._generator is None:
+            from .generate import make_generator
+
+            self._generator = make_generator(self.settings)
+        return self._generator
+
+    @property
+    def cleaner(self) -> Cleaner:
+        return Cleaner.from_file()
+
+    @property
+    def index_root(self) -> Path:
+        return self.settings.index_path
+
+    def open_index(self) -> Index | None:
+        return open_index(self.index_root)
+
+    @property
+    def prompts_dir(self) -> Path | None:
+        return Path(self.settings.prompts_dir) if self.settings.prompts_dir else None
+
+
+def build(settings: Settings) -> Parts:
+    _quiet_libraries()
+    return Parts(settings)
+
+
+def _quiet_libraries() -> None:
+    """Offline by default and no third-party progress bars or telemetry on our output."""
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")

