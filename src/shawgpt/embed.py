@@ -48,24 +48,34 @@ def resolve_model(spec: str) -> str:
 
 
 class HFEmbedder:
-    """Sentence embeddings through llama-index-embeddings-huggingface, normalized."""
+    """Sentence embeddings through llama-index-embeddings-huggingface, normalized.
+
+    The model loads on first use: an index run with nothing to embed never pays for it.
+    """
 
     def __init__(self, spec: str, device: str = "cpu", batch_size: int = 32) -> None:
         self.name = spec
-        path = resolve_model(spec)
-        try:
-            from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-        except ImportError:
-            raise ModelError(
-                "llama-index-embeddings-huggingface is not installed"
-            ) from None
-        try:
-            self._model: Any = HuggingFaceEmbedding(
-                model_name=path, device=device, embed_batch_size=batch_size,
-                normalize=True, show_progress_bar=False,
-            )
-        except OSError as exc:
-            raise ModelError(f"cannot load embedding model {spec}: {_first_line(exc)}") from None
+        self.device, self.batch_size = device, batch_size
+        self._loaded: Any = None
+
+    @property
+    def _model(self) -> Any:
+        if self._loaded is None:
+            path = resolve_model(self.name)
+            try:
+                from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+            except ImportError:
+                raise ModelError("llama-index-embeddings-huggingface is not installed") from None
+            try:
+                self._loaded = HuggingFaceEmbedding(
+                    model_name=path, device=self.device, embed_batch_size=self.batch_size,
+                    normalize=True, show_progress_bar=False,
+                )
+            except OSError as exc:
+                raise ModelError(
+                    f"cannot load embedding model {self.name}: {_first_line(exc)}"
+                ) from None
+        return self._loaded
 
     def embed_texts(self, texts: Sequence[str]) -> list[list[float]]:
         return [list(v) for v in self._model.get_text_embedding_batch(list(texts))]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,8 @@ def read_pages(path: Path, max_pages: int = 0) -> list[tuple[int, str]]:
             raise SkipFile("not UTF-8 text") from None
     require_pdf_reader()
     import pypdf
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # reasons go to the summary instead
     from llama_index.readers.file import PDFReader
 
     try:
@@ -94,8 +97,8 @@ def _pdf_reason(exc: Exception) -> str:
         text = f"{type(cause.exception()).__name__}: {cause.exception()}".lower()
     if "decrypt" in text or "encrypt" in text or "password" in text:
         return "encrypted PDF"
-    if "eof" in text or "empty" in text or "startxref" in text or "trailer" in text:
-        return "truncated or empty PDF"
+    if any(w in text for w in ("eof", "empty", "startxref", "trailer", "ended unexpectedly")):
+        return "truncated or corrupt PDF"
     return "unreadable PDF (" + text.split("\n")[0][:80] + ")"
 
 

@@ -81,8 +81,10 @@ def _client(path: Path) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
+    # Chroma caches one client per path string: an absolute path keeps two folders that
+    # share a relative name (another working directory) from being confused.
     return chromadb.PersistentClient(
-        path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
+        path=str(path.resolve()), settings=ChromaSettings(anonymized_telemetry=False)
     )
 
 

@@ -42,7 +42,8 @@ class Parts:
 
     @property
     def cleaner(self) -> Cleaner:
-        return Cleaner.from_file()
+        path = self.settings.clutter_file
+        return Cleaner.from_file(Path(path) if path else None)
 
     @property
     def index_root(self) -> Path:
