@@ -156,3 +156,55 @@ def test_kill_9_at_any_moment_leaves_the_old_or_the_new_index(
     assert consistent(root) == new
     assert probe.returncode == 0
     assert old in seen or new in seen
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path):
+    """A real `chroma run` server on loopback, for this test only."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    chroma = str(Path(sys.executable).with_name("chroma"))
+    proc = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "server"), "--host",
+                             "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_chroma_server_index_update_and_query(corpus_dir: Path, tmp_path: Path, embedder,
+                                              chroma_server: str) -> None:
+    import chromadb
+
+    from shawgpt.retrieve import retrieve
+
+    articles, root = tmp_path / "articles", tmp_path / "index"
+    shutil.copytree(corpus_dir, articles)
+    opts = SyncOptions(256, 25, chroma_url=chroma_server)
+    first = sync_index(articles, root, embedder, Cleaner.from_file(), opts)
+    assert first.committed and not (root / "gen-000001" / "chroma").exists()
+    make_pdf(articles / "causal.pdf", ["Causal inference estimates treatment effects."])
+    second = sync_index(articles, root, embedder, Cleaner.from_file(), opts)
+    assert second.added == ["causal.pdf"] and second.chunks_embedded == 1
+    index = open_index(root, chroma_server)
+    assert index is not None and index.collection.count() == index.manifest.chunk_count
+    found = retrieve(["treatment effects of a causal intervention"], embedder, index, 3, -1)[0]
+    assert found[0].file == "causal.pdf"
+    port = int(chroma_server.rsplit(":", 1)[1])
+    names = {c.name for c in chromadb.HttpClient(host="127.0.0.1", port=port).list_collections()}
+    assert len(names) == 2  # the live generation and the one before it
+    assert open_index(root) is not None  # local pointer, remote vectors

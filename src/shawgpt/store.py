@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -28,8 +29,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
-from .errors import IndexMismatchError, LockError
+from .errors import IndexMismatchError, IndexMissingError, LockError
 
 COLLECTION = "articles"
 MANIFEST = "manifest.json"
@@ -76,36 +78,53 @@ class Manifest:
         os.replace(tmp, path)
 
 
-def _client(path: Path) -> Any:
+def _connect(gen: Path, server: str) -> tuple[Any, Any]:
+    """The Chroma collection of generation `gen`: in its own folder, or on a server.
+
+    On a server each generation is its own collection, named after the data folder and the
+    generation, so CURRENT (kept locally) still decides atomically which one is live.
+    """
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    # Chroma caches one client per path string: an absolute path keeps two folders that
-    # share a relative name (another working directory) from being confused.
-    return chromadb.PersistentClient(
-        path=str(path.resolve()), settings=ChromaSettings(anonymized_telemetry=False)
-    )
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if server:
+        url = urlparse(server if "://" in server else f"http://{server}")
+        try:
+            client = chromadb.HttpClient(host=url.hostname or "localhost", port=url.port or 8000,
+                                         ssl=url.scheme == "https", settings=settings)
+            client.heartbeat()
+        except Exception as exc:  # chromadb raises several kinds when the server is away
+            raise IndexMissingError(f"cannot reach the Chroma server at {server}: {exc}") from None
+        name = server_collection_name(gen)
+    else:
+        # Chroma caches one client per path string: an absolute path keeps two folders that
+        # share a relative name (another working directory) from being confused.
+        client = chromadb.PersistentClient(path=str((gen / "chroma").resolve()),
+                                           settings=settings)
+        name = COLLECTION
+    config = {"hnsw": {"space": "cosine"}}
+    return client, client.get_or_create_collection(name, configuration=config)
 
 
-def _collection(client: Any) -> Any:
-    return client.get_or_create_collection(
-        COLLECTION, configuration={"hnsw": {"space": "cosine"}}
-    )
+def server_collection_name(gen: Path) -> str:
+    root = hashlib.sha1(str(gen.parent.resolve()).encode()).hexdigest()[:10]
+    return f"shawgpt-{root}-{gen.name}"
 
 
 class Index:
     """A read-only view of one generation."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, server: str = "") -> None:
+        self.path, self.server = path, server
         self.manifest = Manifest.load(path / MANIFEST)
         self._coll: Any = None
 
     @property
     def collection(self) -> Any:
         if self._coll is None:
-            self._coll = _collection(_client(self.path / "chroma"))
+            self._coll = _connect(self.path, self.server)[1]
         return self._coll
 
     def check_model(self, embed_model: str) -> None:
@@ -138,13 +157,13 @@ class Index:
         return out
 
 
-def open_index(root: Path) -> Index | None:
+def open_index(root: Path, server: str = "") -> Index | None:
     """The live generation, or None when no index was ever committed."""
     try:
         name = (root / "CURRENT").read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
-    return Index(root / name)
+    return Index(root / name, server)
 
 
 @contextlib.contextmanager
@@ -173,17 +192,32 @@ def writer_lock(root: Path, timeout: float) -> Iterator[None]:
 class Generation:
     """A new generation being written; invisible to readers until commit()."""
 
-    def __init__(self, root: Path, base: Index | None, manifest: Manifest) -> None:
-        self.root = root
+    def __init__(self, root: Path, base: Index | None, manifest: Manifest,
+                 server: str = "") -> None:
+        self.root, self.server = root, server
         self.base_name = base.path.name if base is not None else ""
         numbers = [int(p.name[4:]) for p in root.glob("gen-*") if p.name[4:].isdigit()]
         self.path = root / f"gen-{max(numbers, default=0) + 1:06d}"
-        if base is not None:
+        if base is not None and not server:
             shutil.copytree(base.path / "chroma", self.path / "chroma")
         else:
-            (self.path / "chroma").mkdir(parents=True)
+            self.path.mkdir(parents=True)
         self.manifest = manifest
-        self._coll = _collection(_client(self.path / "chroma"))
+        self._client, self._coll = _connect(self.path, server)
+        if base is not None and server:
+            self._copy_from(base.collection)
+
+    def _copy_from(self, source: Any, page: int = 5000) -> None:
+        """A server has no folder to copy: page the live collection into the new one."""
+        offset = 0
+        while True:
+            got = source.get(include=["embeddings", "documents", "metadatas"],
+                             limit=page, offset=offset)
+            if not got["ids"]:
+                return
+            self._coll.add(ids=got["ids"], embeddings=got["embeddings"],
+                           documents=got["documents"], metadatas=got["metadatas"])
+            offset += len(got["ids"])
 
     def delete(self, ids: Sequence[str]) -> None:
         for start in range(0, len(ids), 4000):
@@ -218,4 +252,7 @@ class Generation:
         keep = {self.path.name, self.base_name}
         for p in self.root.glob("gen-*"):
             if p.is_dir() and p.name not in keep:
+                if self.server:
+                    with contextlib.suppress(Exception):  # already gone is fine
+                        self._client.delete_collection(server_collection_name(p))
                 shutil.rmtree(p, ignore_errors=True)

@@ -49,6 +49,7 @@ class SyncOptions:
     max_pages: int = 0  # 0: no cap
     max_bytes: int = 0  # 0: no cap
     lock_timeout: float = 30.0
+    chroma_url: str = ""  # a Chroma server instead of the local folder
 
 
 def sync_index(
@@ -68,7 +69,7 @@ def sync_index(
         raise IndexMissingError(f"no articles (.pdf, .md, .txt) in {articles}")
     report = SyncReport()
     with writer_lock(root, opts.lock_timeout):
-        base = open_index(root)
+        base = open_index(root, opts.chroma_url)
         if base is not None and not opts.full:
             same = (
                 base.manifest.embed_model == embedder.name
@@ -122,7 +123,7 @@ def sync_index(
             report.seconds = time.monotonic() - started
             return report  # nothing could be indexed; the caller reports failure
 
-        gen = Generation(root, None if opts.full else base, manifest)
+        gen = Generation(root, None if opts.full else base, manifest, opts.chroma_url)
         gen.delete(stale)
         total = sum(len(c) for _, _, c in chunks_by_file.values())
         done = 0

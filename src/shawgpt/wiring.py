@@ -14,6 +14,7 @@ from pathlib import Path
 from .clean import Cleaner
 from .config import Settings
 from .embed import Embedder
+from .errors import ConfigError
 from .generate import Generator
 from .store import Index, open_index
 
@@ -27,9 +28,14 @@ class Parts:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            from .embed import HFEmbedder
+            from .embed import EMBEDDERS
 
-            self._embedder = HFEmbedder(self.settings.embed_model)
+            try:
+                kind = EMBEDDERS[self.settings.embedder]
+            except KeyError:
+                raise ConfigError(f"unknown embedder {self.settings.embedder!r} "
+                                  f"(choose from: {', '.join(EMBEDDERS)})") from None
+            self._embedder = kind(self.settings.embed_model)
         return self._embedder
 
     @property
@@ -50,7 +56,7 @@ class Parts:
         return self.settings.index_path
 
     def open_index(self) -> Index | None:
-        return open_index(self.index_root)
+        return open_index(self.index_root, self.settings.chroma_url)
 
     @property
     def prompts_dir(self) -> Path | None:
