@@ -2,10 +2,12 @@
 
     generator.generate(prompts) -> one raw reply per prompt, in order
 
-`local` runs a transformers model in this process (batched: prompts sorted by length,
-padded on the left, one generate() call per group); `openai` sends chat-completion requests
-to any OpenAI-compatible server, a few at a time. BACKENDS maps the setting `backend` to a
-factory. Post-processing (signature, checks) is guard.py's job, not a backend's.
+`local` runs a transformers model in this process (batched: prompts sorted by length, one
+generate() call per group: each prompt read on its own, with no padding and a shared prefix
+read once, then decoded together padded on the left; `new_tokens` counts what it generated);
+`openai` sends chat-completion requests to any OpenAI-compatible server, a few at a time.
+BACKENDS maps the setting `backend` to a factory. Post-processing (signature, checks) is
+guard.py's job, not a backend's.
 """
 
 from __future__ import annotations
@@ -29,6 +31,24 @@ class Generator(Protocol):
     def generate(self, prompts: Sequence[Prompt]) -> list[str]: ...
 
 
+SHARED_PREFIX = 16  # tokens a group's prompts must share for them to be read once
+
+
+def _pad_left(states: Any, length: int) -> Any:
+    """(1, heads, n, dim) keys or values, zero-padded to `length` positions on the left."""
+    import torch
+
+    return torch.nn.functional.pad(states, (0, 0, length - states.shape[-2], 0))
+
+
+def _common_prefix(rows: list[list[int]]) -> int:
+    n = min(len(r) for r in rows)
+    for k in range(n):
+        if any(r[k] != rows[0][k] for r in rows):
+            return k
+    return n
+
+
 class LocalGenerator:
     """A transformers causal LM (optionally with a PEFT adapter), greedy decoding."""
 
@@ -37,12 +57,13 @@ class LocalGenerator:
         self.model, self.tokenizer = model, tokenizer
         self.max_new_tokens, self.batch_size, self.name = max_new_tokens, batch_size, name
         self.decoding = {k: v for k, v in decoding.items() if v}  # 0/1.0-like: off
+        self.new_tokens = 0  # tokens generated so far, each reply counted up to its end token
 
     @classmethod
     def from_settings(cls, s: Settings) -> LocalGenerator:
         from .local_llm import load_model
 
-        model, tokenizer = load_model(s.llm_model, s.adapter, s.device, s.cache_path)
+        model, tokenizer = load_model(s.llm_model, s.adapter, s.device, s.cache_path, s.dtype)
         return cls(model, tokenizer, s.max_new_tokens, s.batch_size, name=s.llm_model,
                    repetition_penalty=s.repetition_penalty if s.repetition_penalty != 1 else 0,
                    no_repeat_ngram_size=s.no_repeat_ngram_size)
@@ -56,28 +77,92 @@ class LocalGenerator:
             messages, tokenize=False, add_generation_prompt=True))
 
     def generate(self, prompts: Sequence[Prompt]) -> list[str]:
-        import torch
-
-        texts = [self.render(p) for p in prompts]
-        lengths = [len(self.tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
-        order = sorted(range(len(texts)), key=lambda i: lengths[i])
-        out: list[str] = [""] * len(texts)
-        device = next(self.model.parameters()).device
+        # The raw recipe prompts carry no BOS; the tokenizer adds it as the recipe did.
+        ids = [self.tokenizer(self.render(p), add_special_tokens=p.raw)["input_ids"]
+               for p in prompts]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        out: list[str] = [""] * len(ids)
         for start in range(0, len(order), self.batch_size):
             group = order[start : start + self.batch_size]
-            # The raw recipe prompts carry no BOS; the tokenizer adds it as the recipe did.
-            enc = self.tokenizer([texts[i] for i in group], return_tensors="pt", padding=True,
-                                 add_special_tokens=prompts[group[0]].raw)
-            enc = {k: v.to(device) for k, v in enc.items()}
-            with torch.inference_mode():
-                ids = self.model.generate(
-                    **enc, max_new_tokens=self.max_new_tokens, do_sample=False,
-                    pad_token_id=self.tokenizer.pad_token_id, **self.decoding,
-                )
-            new = ids[:, enc["input_ids"].shape[1] :]
+            new = self._generate_group([ids[i] for i in group])
+            self.new_tokens += self._count_new(new)
             for i, row in zip(group, new, strict=True):
                 out[i] = self.tokenizer.decode(row, skip_special_tokens=True)
         return out
+
+    def _generate_group(self, rows: list[list[int]]) -> Any:
+        """One generate() for a group: the new tokens of each row, padded to the longest.
+
+        The prompts are read without padding (see _prefill) and then decoded together,
+        padded on the left; positions come from the attention mask, so each row sees what
+        it would see alone.
+        """
+        import torch
+
+        device = next(self.model.parameters()).device
+        width = max(len(r) for r in rows)
+        pad = self.tokenizer.pad_token_id
+        input_ids = [[pad] * (width - len(r)) + r for r in rows]
+        mask = [[0] * (width - len(r)) + [1] * len(r) for r in rows]
+        with torch.inference_mode():
+            cache = self._prefill(rows, width) if min(map(len, rows)) > 1 else None
+            ids = self.model.generate(
+                input_ids=torch.tensor(input_ids, device=device),
+                attention_mask=torch.tensor(mask, device=device), past_key_values=cache,
+                max_new_tokens=self.max_new_tokens, do_sample=False, pad_token_id=pad,
+                **self.decoding,
+            )
+        return ids[:, width:]
+
+    def _prefill(self, rows: list[list[int]], width: int) -> Any:
+        """The cache of every prompt but its last token, stacked and padded on the left.
+
+        Reading a prompt costs the same per token alone as in a batch, so each is read on
+        its own and no work goes into padding; a prefix all share (a chat template's system
+        prompt) of at least SHARED_PREFIX tokens is read once. generate() then reads the
+        last tokens and decodes the whole group in one forward pass per new token, into a
+        static cache sized for the longest reply.
+        """
+        import copy
+
+        import torch
+        from transformers import StaticCache
+
+        device = next(self.model.parameters()).device
+        keep = min(_common_prefix(rows), min(map(len, rows)) - 1)
+        shared: Any = None
+        if keep >= SHARED_PREFIX:
+            shared = self.model(input_ids=torch.tensor([rows[0][:keep]], device=device),
+                                use_cache=True, logits_to_keep=1).past_key_values
+        else:
+            keep = 0
+        caches: list[Any] = []
+        for r in rows:
+            cache = copy.deepcopy(shared)
+            if len(r) - 1 > keep:
+                cache = self.model(input_ids=torch.tensor([r[keep:-1]], device=device),
+                                   past_key_values=cache, use_cache=True,
+                                   logits_to_keep=1).past_key_values
+            caches.append(cache)
+        # preallocated for the whole reply: no copying of the cache at each new token
+        merged = StaticCache(config=self.model.config, max_cache_len=width + self.max_new_tokens)
+        for n in range(len(caches[0].layers)):
+            keys = [_pad_left(c.layers[n].keys, width - 1) for c in caches]
+            values = [_pad_left(c.layers[n].values, width - 1) for c in caches]
+            merged.update(torch.cat(keys), torch.cat(values), n)
+            for c in caches:  # free each layer once copied: the peak stays near one cache
+                c.layers[n].keys = c.layers[n].values = None
+        return merged
+
+    def _count_new(self, new: Any) -> int:
+        """Tokens really generated: finished rows are padded to the longest in the group."""
+        import torch
+
+        ends = self.model.generation_config.eos_token_id
+        ends = set(ends if isinstance(ends, list) else [ends]) | {self.tokenizer.eos_token_id}
+        done = torch.isin(new, torch.tensor([e for e in ends if e is not None], device=new.device))
+        first = torch.where(done.any(1), done.int().argmax(1) + 1, new.shape[1])
+        return int(first.sum())
 
 
 class OpenAIGenerator:
