@@ -85,6 +85,11 @@ def test_retrieve_json_uses_the_same_sources_shape(project: Path) -> None:
     assert 1 <= len(sources) <= 2 and sources[0]["file"] == "sourdough.pdf"
     high = runner.invoke(app, ["--cutoff", "0.99", "retrieve", "sourdough"])
     assert high.stdout.startswith("No chunk scored at or above the cutoff 0.99")
+    thanks = runner.invoke(app, ["retrieve", "Thanks, great video!"])
+    assert thanks.stdout == "No context: the gate reads this comment as thanks, which needs none.\n"
+    ungated = runner.invoke(app, ["--cutoff", "0", "retrieve", "Thanks, great video!"],
+                            env={"SHAWGPT_GATE": "false"})
+    assert ungated.exit_code == 0 and "No context" not in ungated.stdout
 
 
 def test_index_summary_and_reindex(project: Path) -> None:
@@ -130,7 +135,7 @@ def test_batch_writes_replies_in_order(project: Path) -> None:
     assert "Wrote 3 replies (2 ok, 1 skipped) to out.csv" in result.stdout
     with open(project / "out.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["Comment", "Response", "reply", "status", "sources"]
+    assert list(rows[0]) == ["Comment", "Response", "reply", "status", "sources", "reasons"]
     assert [r["Response"] for r in rows] == ["x", "y", "z"]
     assert [r["status"] for r in rows] == ["ok", "skipped", "ok"]
     assert rows[0]["sources"].startswith("kurtosis.pdf p.")

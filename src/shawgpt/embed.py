@@ -150,7 +150,9 @@ class LeanEmbedder:
         return self._embed([f"{self.query_prefix}{t}".strip() for t in texts])
 
 
-EMBEDDERS = {"lean": LeanEmbedder, "llama-index": HFEmbedder}
+EMBEDDERS: dict[str, type[LeanEmbedder] | type[HFEmbedder]] = {
+    "lean": LeanEmbedder, "llama-index": HFEmbedder,
+}
 
 
 def _first_line(exc: BaseException) -> str:

@@ -45,7 +45,7 @@ def gguf_in_package(package: str) -> Path:
 def cached_gguf(package: str, cache: Path) -> Path:
     """De-quantize the package's GGUF once; return the folder of cached safetensors."""
     gguf = gguf_in_package(package)
-    target = cache / "models" / f"{gguf.stem}-{gguf.stat().st_size}"
+    target = cache / "models" / f"{gguf.stem}-{gguf.stat().st_size}-v2"
     if (target / "model.safetensors").is_file():
         return target
     import torch
@@ -70,6 +70,11 @@ def cached_gguf(package: str, cache: Path) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     model.config.save_pretrained(tmp)
+    # The tensors are plain float32 now; a leftover GGUF quantization entry would make
+    # from_pretrained treat the cached copy as quantized.
+    config = json.loads((tmp / "config.json").read_text(encoding="utf-8"))
+    config.pop("quantization_config", None)
+    (tmp / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     model.generation_config.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
     save_model(model, str(tmp / "model.safetensors"))
@@ -102,8 +107,13 @@ def check_gptq(model_path: str, device: str) -> None:
         raise ModelError(f"{model_path} is a GPTQ model and needs a CUDA GPU")
 
 
-def load_model(spec: str, adapter: str, device: str, cache: Path) -> tuple[Any, Any]:
-    """(model, tokenizer) ready for generation, in eval mode."""
+def load_model(spec: str, adapter: str, device: str, cache: Path,
+               dtype: str = "float32") -> tuple[Any, Any]:
+    """(model, tokenizer) ready for generation, in eval mode.
+
+    `dtype="int8"` quantizes the Linear layers dynamically on CPU (weights int8, activations
+    quantized on the fly): decoding is memory-bound, so a quarter of the bytes per token.
+    """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -128,11 +138,24 @@ def load_model(spec: str, adapter: str, device: str, cache: Path) -> tuple[Any, 
             model = PeftModel.from_pretrained(model, adapter)
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load adapter {adapter}: {_first_line(exc)}") from None
+    if dtype == "int8" and device == "cpu":
+        model = quantize_int8(model)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"  # batched decoding continues from the right edge
     model.eval()
     return model, tokenizer
+
+
+def quantize_int8(model: Any) -> Any:
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():  # torch.ao points to torchao; the eager API still works
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
+                                                      dtype=torch.qint8)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import IndexMissingError, InputError
-from .guard import clean_reply
+from .guard import Policy, review
 from .prompts import build_prompt
 from .retrieve import retrieve
 from .store import Index, Source
@@ -65,17 +65,45 @@ def ensure_index(parts: Parts, say: Say) -> Index:
 
 def find_sources(parts: Parts, comments: Sequence[str], say: Say,
                  top_k: int | None = None) -> list[list[Source]]:
+    """The chunks each comment's reply uses (gate, hybrid, rerank and cutoff per settings);
+    `reply`, `retrieve`, `batch` and `eval` all come through here."""
+    from .retrieve import Strategy, search
+
     s = parts.settings
     index = ensure_index(parts, say)
-    return retrieve(comments, parts.embedder, index, top_k or s.top_k, s.cutoff)
+    k = top_k or s.top_k
+    strategy = Strategy(hybrid=s.hybrid, rerank=s.rerank, gate=s.gate, candidates=s.candidates)
+    if strategy.plain:  # the original pipeline: cosine top-k through Chroma, cutoff
+        return retrieve(comments, parts.embedder, index, k, s.cutoff)
+    return search(comments, parts.embedder, index, k, s.cutoff, strategy)
+
+
+def gate_reason(parts: Parts, comment: str) -> str | None:
+    """Why the gate gives a comment no context ("thanks", "chatter", "empty"), or None when
+    the gate is off or lets it through; for `retrieve` to explain an empty result."""
+    from .gate import classify
+    from .hybrid import load_corpus, tokenize
+
+    if not parts.settings.gate:
+        return None
+    corpus = load_corpus(ensure_index(parts, lambda _msg: None))
+    verdict = classify(comment, corpus.discussed, corpus.specific, tokenize)
+    return None if verdict.needs_context else verdict.reason
 
 
 def reply_to(parts: Parts, comments: Sequence[str], say: Say,
              use_context: bool = True) -> list[Reply]:
-    """A finished reply for every comment, in order. Empty comments are `skipped`."""
+    """A checked reply for every comment, in order (guard.py): `ok`, `needs_review` with
+    reasons, `error`, or `skipped` for an empty comment; with `strict` only `ok` keeps text."""
+    from .screen import screen_comment
+
     s = parts.settings
+    policy = Policy.from_settings(s)
     wanted = [i for i, c in enumerate(comments) if c.strip()]
-    texts = [comments[i].strip() for i in wanted]
+    # Input checks: truncated to the cap, injection patterns named; flagged ones still get
+    # a reply so a person can review it.
+    screened = [screen_comment(comments[i].strip(), s.max_comment_chars) for i in wanted]
+    texts = [sc.text for sc in screened]
     found = find_sources(parts, texts, say) if use_context and texts else [[] for _ in texts]
     prompts = [
         build_prompt(c, src, s.template, s.signature, parts.prompts_dir)
@@ -83,14 +111,14 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
     ]
     raw = parts.generator.generate(prompts) if prompts else []
     replies = [Reply(c, "", "skipped", reasons=["empty comment"]) for c in comments]
-    for i, text, src, out in zip(wanted, texts, found, raw, strict=True):
-        reply, status = clean_reply(out, s.signature)
-        replies[i] = Reply(text, reply, status, src,
-                           reasons=[] if status == "ok" else ["the model wrote nothing usable"])
+    for i, sc, src, prompt, out in zip(wanted, screened, found, prompts, raw, strict=True):
+        v = review(out, sc.text, prompt, src, policy, sc.reasons)
+        replies[i] = Reply(comments[i].strip(), v.reply, v.status, src, reasons=v.reasons)
     return replies
 
 
 def reply_one(parts: Parts, comment: str, say: Say, use_context: bool = True) -> Reply:
     if not comment.strip():
         raise InputError("the comment is empty")
+    parts.preload_generator()
     return reply_to(parts, [comment], say, use_context)[0]

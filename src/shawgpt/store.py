@@ -104,7 +104,7 @@ def _connect(gen: Path, server: str) -> tuple[Any, Any]:
         client = chromadb.PersistentClient(path=str((gen / "chroma").resolve()),
                                            settings=settings)
         name = COLLECTION
-    config = {"hnsw": {"space": "cosine"}}
+    config: Any = {"hnsw": {"space": "cosine"}}
     return client, client.get_or_create_collection(name, configuration=config)
 
 

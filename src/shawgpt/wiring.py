@@ -8,6 +8,7 @@ first use, so `shawgpt retrieve` never loads the generator and `--help` loads no
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ class Parts:
     settings: Settings
     _embedder: Embedder | None = field(default=None, repr=False)
     _generator: Generator | None = field(default=None, repr=False)
+    _loading: Future[Generator] | None = field(default=None, repr=False)
 
     @property
     def embedder(self) -> Embedder:
@@ -41,10 +43,21 @@ class Parts:
     @property
     def generator(self) -> Generator:
         if self._generator is None:
+            if self._loading is None:
+                self.preload_generator()
+            assert self._loading is not None
+            self._generator = self._loading.result()  # re-raises a loading error here
+        return self._generator
+
+    def preload_generator(self) -> None:
+        """Start loading the generator in a thread, so it overlaps embedding and retrieval
+        (torch releases the GIL while it reads weights and multiplies matrices)."""
+        if self._generator is None and self._loading is None:
             from .generate import make_generator
 
-            self._generator = make_generator(self.settings)
-        return self._generator
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-generator")
+            self._loading = pool.submit(make_generator, self.settings)
+            pool.shutdown(wait=False)
 
     @property
     def cleaner(self) -> Cleaner:
