@@ -55,6 +55,16 @@ class Parts:
         if self._generator is None and self._loading is None:
             from .generate import make_generator
 
+            if self.settings.backend == "local":
+                # transformers resolves its names lazily and not thread-safely: a name asked
+                # for from two threads at once can fail ("cannot import name 'AutoModel'").
+                # Resolve every name either thread uses here, before the thread starts.
+                from transformers import (  # noqa: F401
+                    AutoModel,
+                    AutoModelForCausalLM,
+                    AutoTokenizer,
+                    StaticCache,
+                )
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-generator")
             self._loading = pool.submit(make_generator, self.settings)
             pool.shutdown(wait=False)
