@@ -5,11 +5,12 @@ chunks of the index, and reciprocal rank fusion (RRF, k=60) merges the two top l
 score(chunk) = sum over lists of 1 / (60 + rank). Fusing ranks, not scores, needs no
 calibration between cosine and BM25 scales. retrieve.py decides how many and which.
 
-The corpus (ids, texts, files, pages, normalized embeddings) is read from the Chroma
-collection once per process and index generation, and BM25 (bm25s) is built from it in
-memory, which takes well under a second for a few thousand chunks. Terms are lower-cased
-words with English stop words removed and plurals folded ("wavelets" -> "wavelet"); the
-same tokenizer gives the gate its topic terms (topic_terms: words few articles use).
+The corpus (ids, texts, files, pages, normalized embeddings) is read from the index
+generation's snapshot (store.py; the Chroma collection for a server index) once per
+process, and BM25 (bm25s) is built from it in memory, which takes well under a second for
+a few thousand chunks. Terms are lower-cased words with English stop words removed and
+plurals folded ("wavelets" -> "wavelet"); the same tokenizer gives the gate its topic
+terms (topic_terms: words few articles use).
 
 Left out: persisting the BM25 index (rebuilt per process), corpora too large to hold their
 embeddings in memory (a few hundred thousand chunks), languages other than English.
@@ -137,23 +138,28 @@ def build_corpus(index: Index) -> Corpus:
     import numpy as np
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # no "Building index" on stderr
-    got = index.collection.get(include=["documents", "metadatas", "embeddings"])
-    ids = list(got["ids"])
-    texts = [str(t or "") for t in got["documents"]]
-    metas = got["metadatas"]
+    snap = index.snapshot()  # written at commit; Chroma only for server or older indexes
+    if snap is None:
+        got = index.collection.get(include=["documents", "metadatas", "embeddings"])
+        metas = got["metadatas"] or []
+        snap = {"ids": list(got["ids"]), "texts": [str(t or "") for t in got["documents"]],
+                "files": [str(m.get("file", "")) for m in metas],
+                "pages": [str(m.get("page", "")) for m in metas],
+                "vectors": got["embeddings"]}
+    ids, texts = snap["ids"], snap["texts"]
     vectors = np.zeros((0, 1), dtype=np.float32)
     if ids:
-        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(ids), -1)
+        vectors = np.asarray(snap["vectors"], dtype=np.float32).reshape(len(ids), -1)
         vectors /= np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
     tokens = [tokenize(t) for t in texts]
     bm25: Any = None  # none when no chunk has a single term (bm25s cannot index that)
     if any(tokens):
         bm25 = bm25s.BM25()
         bm25.index(tokens, show_progress=False)
-    files = [str(m.get("file", "")) for m in metas]
+    files = snap["files"]
     discussed, specific = topic_terms(tokens, files)
     return Corpus(
-        ids=ids, texts=texts, files=files, pages=[str(m.get("page", "")) for m in metas],
+        ids=ids, texts=texts, files=files, pages=snap["pages"],
         vectors=vectors, bm25=bm25, discussed=discussed, specific=specific,
         terms=[frozenset(t) for t in tokens],
     )

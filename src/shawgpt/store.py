@@ -3,13 +3,20 @@
 Layout under `<data_dir>/index/`:
 
     CURRENT        the name of the live generation; replaced atomically (os.replace)
-    gen-000007/    chroma/ (a chromadb.PersistentClient folder) and manifest.json
+    gen-000007/    chroma/ (a chromadb.PersistentClient folder), manifest.json, and the
+                   snapshot: vectors.npy + chunks.json (every chunk's vector, id, text,
+                   file and page), written at commit so queries need not import Chroma
     lock           held by the one writer at a time
 
 A writer copies the live generation, changes the copy and then flips CURRENT, so a crash or
 `kill -9` at any moment leaves CURRENT naming a complete generation: the old state or the
 new one, never a mixture. Readers open whatever CURRENT names and never write. The manifest
 records the embedding model and chunking, so a query with another model is refused.
+
+The snapshot is what `reply` reads (hybrid.py): a cold process that imports chromadb and
+opens its client pays ~0.7 s before the first query, numpy reads the snapshot in a few ms.
+Chroma stays the store of record (writes, the plain cosine query, server mode, where no
+local snapshot is kept).
 
 Scores are cosine similarities (1 - Chroma's cosine distance). Writes go through LlamaIndex's
 ChromaVectorStore; queries read the collection directly, because ChromaVectorStore reports
@@ -35,6 +42,7 @@ from .errors import IndexMismatchError, IndexMissingError, LockError
 
 COLLECTION = "articles"
 MANIFEST = "manifest.json"
+SNAPSHOT_VECTORS, SNAPSHOT_CHUNKS = "vectors.npy", "chunks.json"
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,18 @@ class Index:
         if self._coll is None:
             self._coll = _connect(self.path, self.server)[1]
         return self._coll
+
+    def snapshot(self) -> dict[str, Any] | None:
+        """Every chunk as {"ids", "texts", "files", "pages", "vectors"} from the files written
+        at commit, or None for a server index or one written before snapshots existed."""
+        import numpy as np
+
+        chunks = self.path / SNAPSHOT_CHUNKS
+        if self.server or not chunks.is_file():
+            return None
+        data: dict[str, Any] = json.loads(chunks.read_text(encoding="utf-8"))
+        data["vectors"] = np.load(self.path / SNAPSHOT_VECTORS)
+        return data
 
     def check_model(self, embed_model: str) -> None:
         if self.manifest.embed_model != embed_model:
@@ -235,7 +255,9 @@ class Generation:
         ChromaVectorStore(chroma_collection=self._coll).add(nodes)
 
     def commit(self) -> None:
-        """Write the manifest, then flip CURRENT: the one atomic step."""
+        """Write the snapshot and the manifest, then flip CURRENT: the one atomic step."""
+        if not self.server:
+            self._write_snapshot()
         self.manifest.built_at = time.time()
         self.manifest.save(self.path / MANIFEST)
         tmp = self.root / "CURRENT.tmp"
@@ -245,6 +267,26 @@ class Generation:
             os.fsync(fh.fileno())
         os.replace(tmp, self.root / "CURRENT")
         self._prune()
+
+    def _write_snapshot(self) -> None:
+        import numpy as np
+
+        got = self._coll.get(include=["documents", "metadatas", "embeddings"])
+        n = len(got["ids"])
+        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(n, -1) if n else \
+            np.zeros((0, 1), dtype=np.float32)
+        metas = got["metadatas"] or []
+        chunks = {"ids": list(got["ids"]), "texts": [str(d or "") for d in got["documents"]],
+                  "files": [str(m.get("file", "")) for m in metas],
+                  "pages": [str(m.get("page", "")) for m in metas]}
+        with (self.path / SNAPSHOT_VECTORS).open("wb") as fh:
+            np.save(fh, vectors)
+            fh.flush()
+            os.fsync(fh.fileno())
+        with (self.path / SNAPSHOT_CHUNKS).open("w", encoding="utf-8") as fh:
+            json.dump(chunks, fh, ensure_ascii=False)
+            fh.flush()
+            os.fsync(fh.fileno())
 
     def _prune(self) -> None:
         """Keep the new and the previous live generation (a reader may still use it);
