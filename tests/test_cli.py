@@ -150,3 +150,20 @@ def test_info_says_where_settings_come_from(project: Path) -> None:
     assert "cutoff = 0.4  (flag)" in result.stdout
     assert "max_new_tokens = 24  (env)" in result.stdout
     assert "none yet at .shawgpt/index" in result.stdout
+
+
+def test_a_bug_is_one_line_and_the_traceback_goes_to_a_file(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shawgpt.pipeline
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("something nobody expected\nsecond line")
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(project / "cache"))
+    monkeypatch.setattr(shawgpt.pipeline, "find_sources", broken)
+    result = runner.invoke(app, ["retrieve", "kurtosis"])
+    saved = project / "cache" / "shawgpt" / "last-error.txt"
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: unexpected RuntimeError: something nobody expected "
+                             f"(details in {saved})\n")
+    assert "Traceback" in saved.read_text() and "broken" in saved.read_text()

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import click
 import typer
 
 from .config import load_settings
@@ -44,8 +45,38 @@ def handled(fn: F) -> F:
         except KeyboardInterrupt:
             _err("Interrupted.")
             raise typer.Exit(130) from None
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # usage errors and exits: click prints and exits as it should
+        except Exception as exc:  # a bug: one line for the user, the traceback kept in a file
+            _err(f"Error: unexpected {type(exc).__name__}: {_one_line(exc)} "
+                 f"(details in {_save_traceback()})")
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "no message"
+
+
+def _save_traceback() -> str:
+    """Write the current traceback where a bug report can pick it up."""
+    import os
+    import tempfile
+    import traceback
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    for folder in (os.path.join(base, "shawgpt"), tempfile.gettempdir()):
+        try:
+            os.makedirs(folder, exist_ok=True)
+            path = os.path.join(folder, "last-error.txt")
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(traceback.format_exc())
+            return path
+        except OSError:
+            continue
+    return "no writable folder"
 
 
 @app.callback()
