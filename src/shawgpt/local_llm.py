@@ -151,11 +151,14 @@ def quantize_int8(model: Any) -> Any:
     import warnings
 
     import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
+    # Per output channel: one scale per row. The default (one scale per matrix) turned
+    # SmolLM2's replies into unrelated text; per channel they read like float32's.
     with warnings.catch_warnings():  # torch.ao points to torchao; the eager API still works
         warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
-                                                      dtype=torch.qint8)
+        return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig},
+                                dtype=torch.qint8)
 
 
 def _first_line(exc: BaseException) -> str:
