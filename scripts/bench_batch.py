@@ -18,6 +18,7 @@ the ratios; it leaves correctness to the tests.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -37,6 +38,7 @@ def main() -> int:
     ap.add_argument("--batch-size", type=int, action="append", default=[],
                     help="run batch with this batch_size (repeatable)")
     ap.add_argument("--prefill", action="store_true", help="also time batch with 1 new token")
+    ap.add_argument("--json", type=Path, help="also write the rows here as JSON")
     args = ap.parse_args()
     if not args.csv.is_file() or not (SHARED / "articles").is_dir():
         print(f"skipped: {args.csv} or {SHARED / 'articles'} is absent")
@@ -93,6 +95,10 @@ def main() -> int:
         print(f"reading the prompts alone takes {report.seconds:.0f} s, so no batching of the "
               f"generation can beat {t_naive / report.seconds:.1f}x the naive loop here")
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
+    if args.json:
+        args.json.write_text(json.dumps([
+            {"mode": name, "seconds": secs, "new_tokens": toks, "comments": n}
+            for name, secs, toks, n in rows], indent=1))
     tmp.cleanup()
     return 0
 
