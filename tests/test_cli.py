@@ -46,6 +46,14 @@ def test_unknown_profile_is_a_clear_error() -> None:
     )
 
 
+def test_a_bad_flag_value_is_a_usage_error_not_a_bug() -> None:
+    # Typer prints usage errors itself (exit 2); the bug handler must let them through.
+    result = runner.invoke(app, ["batch", "in.csv", "--max-chars", "-1"])
+    assert result.exit_code == 2
+    assert "must be 0 (no cap) or more" in result.output
+    assert "unexpected" not in result.output
+
+
 def test_empty_comment_is_refused() -> None:
     result = runner.invoke(app, ["reply", "   "])
     assert result.exit_code == 1

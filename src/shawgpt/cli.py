@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import click
 import typer
 
 from .config import load_settings
@@ -26,6 +25,10 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 F = TypeVar("F", bound=Callable[..., Any])
+# Usage errors and deliberate exits pass through for Typer to print and exit with. Typer 0.29
+# vendors its own click, so these are typer's classes, not the `click` package's.
+_PASS_THROUGH: tuple[type[BaseException], ...] = (
+    typer.Exit, typer.Abort, typer.exceptions.TyperException)
 
 
 def _err(text: str) -> None:
@@ -45,8 +48,8 @@ def handled(fn: F) -> F:
         except KeyboardInterrupt:
             _err("Interrupted.")
             raise typer.Exit(130) from None
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise  # usage errors and exits: click prints and exits as it should
+        except _PASS_THROUGH:
+            raise
         except Exception as exc:  # a bug: one line for the user, the traceback kept in a file
             _err(f"Error: unexpected {type(exc).__name__}: {_one_line(exc)} "
                  f"(details in {_save_traceback()})")
