@@ -2,9 +2,12 @@
 
     generator.generate(prompts) -> one raw reply per prompt, in order
 
-`local` runs a transformers model in this process (batched: prompts sorted by length, one
-generate() call per group: each prompt read on its own, with no padding and a shared prefix
-read once, then decoded together padded on the left; `new_tokens` counts what it generated);
+`local` runs a model in this process. A single prompt (`shawgpt reply`) to a Llama-architecture
+model on the CPU with no adapter goes through lean_llm (pure torch, same tokens) and never
+imports transformers, whose import costs 3-4 s of a cold start; batches, and every other
+model, go through transformers (prompts sorted by length, one generate() call per group:
+each prompt read on its own, with no padding and a shared prefix read once, then decoded
+together padded on the left). `new_tokens` counts what it generated.
 `openai` sends chat-completion requests to any OpenAI-compatible server, a few at a time.
 BACKENDS maps the setting `backend` to a factory. Post-processing (signature, checks) is
 guard.py's job, not a backend's.
@@ -18,11 +21,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .config import Settings
 from .errors import ConfigError, ModelError
 from .prompts import Prompt
+
+if TYPE_CHECKING:
+    from .lean_llm import LeanLlama
 
 
 class Generator(Protocol):
@@ -50,33 +56,86 @@ def _common_prefix(rows: list[list[int]]) -> int:
 
 
 class LocalGenerator:
-    """A transformers causal LM (optionally with a PEFT adapter), greedy decoding."""
+    """A causal LM, greedy decoding: lean_llm for one prompt when the model allows it,
+    transformers (optionally with a PEFT adapter) for batches and every other model.
+
+    Built with `lean`, it loads the transformers model only when a batch first needs it
+    (`load`), and from then on uses it for everything and drops the lean one: one model in
+    memory, and the same replies a batch gave before.
+    """
 
     def __init__(self, model: Any, tokenizer: Any, max_new_tokens: int, batch_size: int,
-                 name: str = "local", **decoding: Any) -> None:
-        self.model, self.tokenizer = model, tokenizer
+                 name: str = "local", *, lean: LeanLlama | None = None,
+                 load: Callable[[], tuple[Any, Any]] | None = None, **decoding: Any) -> None:
+        self._model, self._tokenizer, self.lean, self._load = model, tokenizer, lean, load
         self.max_new_tokens, self.batch_size, self.name = max_new_tokens, batch_size, name
         self.decoding = {k: v for k, v in decoding.items() if v}  # 0/1.0-like: off
         self.new_tokens = 0  # tokens generated so far, each reply counted up to its end token
 
     @classmethod
     def from_settings(cls, s: Settings) -> LocalGenerator:
-        from .local_llm import load_model
+        from .local_llm import lean_folder, load_model
 
-        model, tokenizer = load_model(s.llm_model, s.adapter, s.device, s.cache_path, s.dtype)
+        def load() -> tuple[Any, Any]:
+            return load_model(s.llm_model, s.adapter, s.device, s.cache_path, s.dtype)
+
+        decoding: dict[str, Any] = {
+            "repetition_penalty": s.repetition_penalty if s.repetition_penalty != 1 else 0,
+            "no_repeat_ngram_size": s.no_repeat_ngram_size}
+        folder = lean_folder(s, loading=True)
+        if folder is not None:
+            from .lean_llm import LeanLlama, UnsupportedModel
+
+            try:
+                lean = LeanLlama(folder, s.dtype, s.cache_path)
+            except UnsupportedModel:
+                pass  # lean_folder read the same files, so this should not happen
+            else:
+                return cls(None, None, s.max_new_tokens, s.batch_size, name=s.llm_model,
+                           lean=lean, load=load, **decoding)
+        model, tokenizer = load()
         return cls(model, tokenizer, s.max_new_tokens, s.batch_size, name=s.llm_model,
-                   repetition_penalty=s.repetition_penalty if s.repetition_penalty != 1 else 0,
-                   no_repeat_ngram_size=s.no_repeat_ngram_size)
+                   **decoding)
+
+    def _transformers(self) -> tuple[Any, Any]:
+        if self._model is None:
+            assert self._load is not None, "a LocalGenerator needs a model or a loader"
+            self._model, self._tokenizer = self._load()
+            self.lean = None
+        return self._model, self._tokenizer
+
+    @property
+    def model(self) -> Any:
+        return self._transformers()[0]
+
+    @property
+    def tokenizer(self) -> Any:
+        return self._transformers()[1]
 
     def render(self, prompt: Prompt) -> str:
-        if prompt.raw or not getattr(self.tokenizer, "chat_template", None):
+        lean = self.lean
+        template = (lean.chat_template if lean is not None
+                    else getattr(self.tokenizer, "chat_template", None))
+        if prompt.raw or not template:
             return prompt.user if prompt.raw else f"{prompt.system}\n\n{prompt.user}"
-        messages = [{"role": "system", "content": prompt.system},
+        messages = [{"role": "system", "content": prompt.system or ""},
                     {"role": "user", "content": prompt.user}]
+        if lean is not None:
+            return lean.render(messages)
         return str(self.tokenizer.apply_chat_template(
             messages, tokenize=False, add_generation_prompt=True))
 
+    def _generate_lean(self, lean: LeanLlama, prompt: Prompt) -> str:
+        # The raw recipe prompts carry no BOS; the tokenizer adds it as the recipe did.
+        ids = lean.encode(self.render(prompt), add_special_tokens=prompt.raw)
+        new = lean.generate(ids, self.max_new_tokens, **self.decoding)
+        ends = lean.eos_ids | {lean.tokenizer_eos}  # as _count_new
+        self.new_tokens += next((k + 1 for k, t in enumerate(new) if t in ends), len(new))
+        return lean.decode(new)
+
     def generate(self, prompts: Sequence[Prompt]) -> list[str]:
+        if self.lean is not None and len(prompts) == 1:
+            return [self._generate_lean(self.lean, prompts[0])]
         # The raw recipe prompts carry no BOS; the tokenizer adds it as the recipe did.
         ids = [self.tokenizer(self.render(p), add_special_tokens=p.raw)["input_ids"]
                for p in prompts]

@@ -54,8 +54,11 @@ class Parts:
         (torch releases the GIL while it reads weights and multiplies matrices)."""
         if self._generator is None and self._loading is None:
             from .generate import make_generator
+            from .local_llm import lean_folder
 
-            if self.settings.backend == "local":
+            # lean_folder (files only, no torch) says whether the thread will run the model
+            # without transformers; when it is None the thread imports transformers.
+            if self.settings.backend == "local" and lean_folder(self.settings) is None:
                 # transformers resolves its names lazily and not thread-safely: a name asked
                 # for from two threads at once can fail ("cannot import name 'AutoModel'").
                 # Resolve every name either thread uses here, before the thread starts.
