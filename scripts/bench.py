@@ -75,23 +75,27 @@ print(time.perf_counter() - t0)
 """
 
 STAGES = r"""
-import json, time
+import json, sys, time
 t = time.perf_counter(); out = {}
 def lap(name):
     global t
     now = time.perf_counter(); out[name] = now - t; t = now
-import shawgpt.cli, torch, transformers, chromadb; lap("imports")
+# the order `shawgpt reply` runs in: the generator loads in a thread while the comment is
+# embedded and searched, so "generator load" is only what is left to wait for after retrieval
+import shawgpt.cli, torch; lap("imports (shawgpt, torch)")
 from shawgpt.config import load_settings
 from shawgpt.pipeline import find_sources
 from shawgpt.prompts import build_prompt
 from shawgpt.wiring import build
 parts = build(load_settings({}))
+parts.preload_generator()
 parts.embedder.embed_queries(["warm up"]); lap("embedder load")
-sources = find_sources(parts, [__import__("sys").argv[1]], print)[0]; lap("retrieval")
-gen = parts.generator; lap("generator load")
+sources = find_sources(parts, [sys.argv[1]], print)[0]; lap("index open + retrieval")
+gen = parts.generator; lap("generator load (rest of it)")
 s = parts.settings
-gen.generate([build_prompt(__import__("sys").argv[1], sources, s.template, s.signature)])
-lap("generation")
+gen.generate([build_prompt(sys.argv[1], sources, s.template, s.signature)])
+lap(f"generation ({gen.new_tokens} tokens)")
+out["transformers imported"] = float("transformers" in sys.modules)
 print(json.dumps(out))
 """
 
@@ -150,8 +154,11 @@ def main() -> None:
                  f"{ref_cold / statistics.median(colds):.1f}x" if ref_cold else ""))
     _, stages = wall([sys.executable, "-c", STAGES, COMMENT], env)
     where = json.loads(stages.strip().splitlines()[-1])
+    loaded_transformers = where.pop("transformers imported")
     for name, secs in where.items():
         rows.append((f"  cold reply: {name}", f"{secs:.2f} s", "", ""))
+    rows.append(("  cold reply imports transformers", "yes" if loaded_transformers else "no",
+                 "yes", ""))
 
     peer = llama_cpp_tokens_per_s()
     if not args.quick:
