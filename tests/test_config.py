@@ -49,6 +49,8 @@ def test_precedence_flag_over_env_over_toml_over_profile(tmp_path: Path) -> None
         ('profile = "gpt5"\n', {}, "unknown profile 'gpt5'"),
         ("cutoff = 2\n", {}, "cutoff is a cosine similarity between -1 and 1"),
         ("top_k = [\n", {}, "not valid TOML"),
+        ('pdf_reader = "pypdf"\n', {}, "pdf_reader must be 'pdfium' or 'llama-index', got 'pypdf'"),
+        ("", {"SHAWGPT_PDF_READER": "PDFium"}, "pdf_reader must be 'pdfium' or 'llama-index'"),
     ],
 )
 def test_bad_settings_are_errors(tmp_path: Path, toml: str, env: dict, message: str) -> None:

@@ -10,6 +10,7 @@ import pytest
 from conftest import make_pdf
 from shawgpt.clean import Cleaner
 from shawgpt.errors import IndexMismatchError
+from shawgpt.ingest import chunk_file, read_pages
 from shawgpt.retrieve import retrieve
 from shawgpt.store import open_index
 from shawgpt.sync import SyncOptions, sync_index
@@ -93,3 +94,33 @@ def test_another_embedding_model_is_refused(built: tuple[Path, Path], embedder) 
     assert index is not None
     with pytest.raises(IndexMismatchError, match=r"run `shawgpt index --full`"):
         index.check_model("BAAI/bge-small-en-v1.5")
+
+
+def test_both_pdf_readers_give_the_same_chunks(corpus_dir: Path) -> None:
+    cleaner = Cleaner.from_file()
+    for path in sorted(corpus_dir.glob("*.pdf")):
+        fast, recipe = (read_pages(path, pdf_reader=r) for r in ("pdfium", "llama-index"))
+        # pypdf ends some pages with "\n"; chunking strips each page, so chunks agree
+        assert [(n, t.strip()) for n, t in fast] == [(n, t.strip()) for n, t in recipe]
+        chunks = [chunk_file(path.name, "sha", pages, 256, 25, cleaner)
+                  for pages in (fast, recipe)]
+        assert chunks[0] == chunks[1] and chunks[0]
+
+
+def test_switching_the_pdf_reader_rereads_every_pdf_once(built: tuple[Path, Path],
+                                                          embedder) -> None:
+    from dataclasses import replace
+
+    articles, root = built
+    (articles / "notes.md").write_text("Sourdough notes: feed the starter daily.\n")
+    sync_index(articles, root, embedder, Cleaner.from_file(), OPTS)
+    index = open_index(root)
+    assert index is not None and index.manifest.pdf_reader == "pdfium"
+    other = replace(OPTS, pdf_reader="llama-index")
+    report = sync_index(articles, root, embedder, Cleaner.from_file(), other)
+    assert report.updated == ["kurtosis.pdf", "sourdough.pdf", "wavelets.pdf"]
+    assert report.unchanged == ["notes.md"]  # only PDFs depend on the reader
+    index = open_index(root)
+    assert index is not None and index.manifest.pdf_reader == "llama-index"
+    assert index.collection.count() == index.manifest.chunk_count  # no leftover chunks
+    assert top_file(root, embedder, "symlet sym4 mother wavelet") == "wavelets.pdf"

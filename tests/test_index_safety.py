@@ -21,6 +21,7 @@ from shawgpt.sync import SyncOptions, sync_index
 
 runner = CliRunner()
 SHAWGPT = str(Path(sys.executable).with_name("shawgpt"))
+READERS = ["pdfium", "llama-index"]  # both PDF readers must give every bad file its reason
 
 
 def bad_files(folder: Path) -> dict[str, str]:
@@ -52,9 +53,11 @@ def bad_files(folder: Path) -> dict[str, str]:
     }
 
 
-def test_every_bad_file_is_skipped_with_its_reason(tmp_path: Path, embedder) -> None:
+@pytest.mark.parametrize("reader", READERS)
+def test_every_bad_file_is_skipped_with_its_reason(tmp_path: Path, embedder,
+                                                   reader: str) -> None:
     expected = bad_files(tmp_path / "articles")
-    opts = SyncOptions(256, 25, max_pages=2)
+    opts = SyncOptions(256, 25, max_pages=2, pdf_reader=reader)
     report = sync_index(tmp_path / "articles", tmp_path / "index", embedder,
                         Cleaner.from_file(), opts)
     assert report.failed == expected
@@ -71,10 +74,24 @@ def test_oversized_by_bytes_is_skipped(tmp_path: Path, embedder) -> None:
     assert report.failed == {"a.pdf": f"{size} bytes, over the cap of {size - 1}"}
 
 
-def test_cli_exits_nonzero_only_when_nothing_was_indexed(isolated: Path) -> None:
+@pytest.mark.parametrize("reader", READERS)
+def test_cli_exits_nonzero_only_when_nothing_was_indexed(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch, reader: str
+) -> None:
+    import shawgpt.sync
+
+    used: set[str] = set()  # the reader each PDF was read with: the setting must reach it
+
+    def read_pages(path: Path, max_pages: int, pdf_reader: str) -> list[tuple[int, str]]:
+        used.add(pdf_reader)
+        return real_read_pages(path, max_pages, pdf_reader)
+
+    real_read_pages = shawgpt.sync.read_pages
+    monkeypatch.setattr(shawgpt.sync, "read_pages", read_pages)
     bad_files(isolated / "articles")
-    (isolated / "shawgpt.toml").write_text("max_pages = 2\n")
+    (isolated / "shawgpt.toml").write_text(f'max_pages = 2\npdf_reader = "{reader}"\n')
     ok = runner.invoke(app, ["index"])
+    assert used == {reader}
     assert ok.exit_code == 0, ok.stderr
     assert "(1 added, 0 updated, 0 removed, 0 unchanged, 7 failed)" in ok.stdout
     assert "  skipped encrypted.pdf: encrypted PDF" in ok.stdout

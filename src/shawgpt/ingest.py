@@ -1,9 +1,12 @@
 """Ingest: articles on disk -> cleaned page texts -> chunks with file and page provenance.
 
-Reads PDFs (LlamaIndex's PDFReader, i.e. pypdf, one text per page), Markdown and plain text,
-removes web-page clutter line by line (see clean.py), and splits each file with LlamaIndex's
-SentenceSplitter into chunks that remember their page or page range. It leaves embedding and
-storage to store.py and decides nothing about which files need re-reading (index.py does).
+Reads PDFs one text per page, with pypdfium2 by default (~25x faster than pypdf; on the
+project's articles the same words up to whitespace on 160 of 172 pages) or with the recipe's
+LlamaIndex PDFReader over pypdf (`pdf_reader`), plus Markdown and plain text. Both readers
+turn bad PDFs into the same skip reasons. It removes web-page clutter line by line (see
+clean.py) and splits each file with LlamaIndex's SentenceSplitter into chunks that remember
+their page or page range. It leaves embedding and storage to store.py and decides nothing
+about which files need re-reading (sync.py does).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .clean import Cleaner
-from .errors import ModelError
+from .config import pdf_reader_error
+from .errors import ConfigError, ModelError
 
 ARTICLE_SUFFIXES = (".pdf", ".md", ".txt")
 
@@ -64,13 +68,26 @@ def require_pdf_reader() -> None:
             )
 
 
-def read_pages(path: Path, max_pages: int = 0) -> list[tuple[int, str]]:
-    """(page number, text) for each page; text files are one page numbered 0."""
+def read_pages(path: Path, max_pages: int = 0,
+               pdf_reader: str = "pdfium") -> list[tuple[int, str]]:
+    """(page number, text) for each page; text files are one page numbered 0.
+
+    Raises SkipFile with the reason for a file that cannot be read or is over `max_pages`.
+    """
     if path.suffix.lower() != ".pdf":
         try:
             return [(0, path.read_text(encoding="utf-8"))]
         except UnicodeDecodeError:
             raise SkipFile("not UTF-8 text") from None
+    if pdf_reader == "pdfium":
+        return _read_pdfium(path, max_pages)
+    if pdf_reader == "llama-index":
+        return _read_llama_index(path, max_pages)
+    raise ConfigError(pdf_reader_error(pdf_reader))
+
+
+def _read_llama_index(path: Path, max_pages: int) -> list[tuple[int, str]]:
+    """The recipe's reader: LlamaIndex PDFReader, i.e. pypdf's extract_text per page."""
     require_pdf_reader()
     import pypdf
 
@@ -88,6 +105,68 @@ def read_pages(path: Path, max_pages: int = 0) -> list[tuple[int, str]]:
     except Exception as exc:  # pypdf raises many kinds on broken files
         raise SkipFile(_pdf_reason(exc)) from None
     return [(int(d.metadata.get("page_label") or i + 1), d.text) for i, d in enumerate(docs)]
+
+
+# pdfium's text differs from pypdf's in a few characters that carry no meaning:
+# "\r\n" line ends, U+FFFE where a line ends in a hyphen (pypdf keeps "-\n"), stray
+# control characters, and the emoji presentation selector U+FE0F that pypdf leaves out.
+_PDFIUM_FIXES = str.maketrans(
+    {"\r": "\n", "\ufffe": "-\n", "\ufe0f": None}
+    | {chr(c): None for c in range(32) if chr(c) not in "\t\n\r"}
+)
+
+
+def normalize_pdfium(text: str) -> str:
+    """pdfium's page text in pypdf's conventions (see _PDFIUM_FIXES)."""
+    return text.replace("\r\n", "\n").translate(_PDFIUM_FIXES)
+
+
+def _read_pdfium(path: Path, max_pages: int) -> list[tuple[int, str]]:
+    """pypdfium2 (Chrome's PDF engine): the same pages and skip reasons as the pypdf path.
+
+    Pages are numbered 1..N, which is what PDFReader's page labels give for files without
+    a /PageLabels entry (all of the project's articles).
+    """
+    try:
+        import pypdfium2 as pdfium
+    except ImportError:
+        raise ModelError(
+            "cannot read PDFs: pypdfium2 is not installed "
+            "(pip install pypdfium2, or set pdf_reader = \"llama-index\")"
+        ) from None
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        raise SkipFile(_pdfium_reason(exc)) from None
+    try:  # close the document on every path: it holds the file open
+        count = len(pdf)
+        if max_pages and count > max_pages:
+            raise SkipFile(f"{count} pages, over the cap of {max_pages}")
+        pages: list[tuple[int, str]] = []
+        for i in range(count):
+            page = pdf[i]
+            textpage = page.get_textpage()
+            pages.append((i + 1, normalize_pdfium(textpage.get_text_range())))
+            textpage.close()
+            page.close()
+        return pages
+    except pdfium.PdfiumError as exc:  # a page that does not load: a broken file
+        raise SkipFile(_pdfium_reason(exc)) from None
+    finally:
+        pdf.close()
+
+
+def _pdfium_reason(exc: Exception) -> str:
+    """The pypdf path's reason for pdfium's error: its error code when it gives one."""
+    import pypdfium2.raw as raw
+
+    code = getattr(exc, "err_code", None)
+    if code in (raw.FPDF_ERR_PASSWORD, raw.FPDF_ERR_SECURITY):
+        return "encrypted PDF"
+    if code in (raw.FPDF_ERR_FORMAT, raw.FPDF_ERR_PAGE) or "load page" in str(exc).lower():
+        return "truncated or corrupt PDF"
+    return _pdf_reason(exc)
 
 
 def _pdf_reason(exc: Exception) -> str:

@@ -43,7 +43,7 @@ def run_index(parts: Parts, full: bool = False, articles: Path | None = None,
     s = parts.settings
     opts = SyncOptions(s.chunk_size, s.chunk_overlap, full=full, max_pages=s.max_pages,
                        max_bytes=int(s.max_file_mb * 1024 * 1024), lock_timeout=s.lock_timeout,
-                       chroma_url=s.chroma_url)
+                       chroma_url=s.chroma_url, pdf_reader=s.pdf_reader)
     return sync_index(articles or Path(s.articles_dir), parts.index_root, parts.embedder,
                       parts.cleaner, opts, progress)
 

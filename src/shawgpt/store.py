@@ -69,6 +69,8 @@ class Manifest:
     chunk_overlap: int
     files: dict[str, FileEntry] = field(default_factory=dict)
     built_at: float = 0.0
+    # which reader made the PDFs' text; manifests older than the setting were pypdf's
+    pdf_reader: str = "llama-index"
 
     @property
     def chunk_count(self) -> int:

@@ -50,6 +50,7 @@ class SyncOptions:
     max_bytes: int = 0  # 0: no cap
     lock_timeout: float = 30.0
     chroma_url: str = ""  # a Chroma server instead of the local folder
+    pdf_reader: str = "pdfium"  # "pdfium" or "llama-index" (ingest.read_pages)
 
 
 def sync_index(
@@ -82,7 +83,10 @@ def sync_index(
                     "the index was built with other chunking; run `shawgpt index --full`"
                 )
         old = base.manifest.files if base is not None and not opts.full else {}
-        manifest = Manifest(embedder.name, opts.chunk_size, opts.chunk_overlap)
+        # another PDF reader gives slightly other text: re-read every PDF rather than mix
+        reread_pdfs = base is not None and base.manifest.pdf_reader != opts.pdf_reader
+        manifest = Manifest(embedder.name, opts.chunk_size, opts.chunk_overlap,
+                            pdf_reader=opts.pdf_reader)
 
         todo: list[tuple[str, str, list[tuple[int, str]]]] = []
         for path in files:
@@ -93,11 +97,12 @@ def sync_index(
                 if path.stat().st_size == 0:
                     raise SkipFile("empty file (0 bytes)")
                 digest = file_hash(path)
-                if rel in old and old[rel].sha256 == digest:
+                reread = reread_pdfs and path.suffix.lower() == ".pdf"
+                if rel in old and old[rel].sha256 == digest and not reread:
                     manifest.files[rel] = old[rel]
                     report.unchanged.append(rel)
                     continue
-                pages = read_pages(path, opts.max_pages)
+                pages = read_pages(path, opts.max_pages, opts.pdf_reader)
             except SkipFile as exc:
                 report.failed[rel] = str(exc)
                 continue
