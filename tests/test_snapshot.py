@@ -14,10 +14,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from conftest import make_pdf
 from shawgpt.clean import Cleaner
-from shawgpt.store import SNAPSHOT_CHUNKS, open_index
+from shawgpt.store import SNAPSHOT_CHUNKS, Generation, open_index
 from shawgpt.sync import SyncOptions, sync_index
 
 OPTS = SyncOptions(chunk_size=256, chunk_overlap=25)
@@ -30,7 +31,7 @@ def assert_snapshot_matches_chroma(root: Path) -> int:
     assert snap is not None
     got = index.collection.get(include=["documents", "metadatas", "embeddings"])
     by_id = {i: k for k, i in enumerate(got["ids"])}
-    assert sorted(snap["ids"]) == sorted(got["ids"])
+    assert sorted(snap["ids"]) == sorted(got["ids"]) and len(set(snap["ids"])) == len(got["ids"])
     for pos, cid in enumerate(snap["ids"]):
         k = by_id[cid]
         assert snap["texts"][pos] == got["documents"][k]
@@ -41,8 +42,11 @@ def assert_snapshot_matches_chroma(root: Path) -> int:
     return len(snap["ids"])
 
 
-def test_snapshot_follows_add_change_and_delete(corpus_dir: Path, tmp_path: Path,
-                                                embedder) -> None:
+def test_snapshot_follows_add_change_and_delete(corpus_dir: Path, tmp_path: Path, embedder,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pages of 2 chunks: the snapshot is read in pages, as a 100,000-chunk index must be
+    # (one get() of it all fails in SQLite), and must still hold every chunk once.
+    monkeypatch.setattr(Generation, "snapshot_page", 2)
     articles, root = tmp_path / "articles", tmp_path / "index"
     shutil.copytree(corpus_dir, articles)
     sync_index(articles, root, embedder, Cleaner.from_file(), OPTS)

@@ -211,8 +211,23 @@ def writer_lock(root: Path, timeout: float) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _pages(coll: Any, page: int = 5000) -> Iterator[dict[str, Any]]:
+    """Everything in a collection, `page` chunks at a time: one get() of a whole large
+    collection fails in SQLite ("too many SQL variables", seen at 100,000 chunks)."""
+    offset = 0
+    while True:
+        got = coll.get(include=["embeddings", "documents", "metadatas"], limit=page,
+                       offset=offset)
+        if not len(got["ids"]):
+            return
+        yield got
+        offset += len(got["ids"])
+
+
 class Generation:
     """A new generation being written; invisible to readers until commit()."""
+
+    snapshot_page = 5000  # chunks per get() when the snapshot is written (see _pages)
 
     def __init__(self, root: Path, base: Index | None, manifest: Manifest,
                  server: str = "") -> None:
@@ -229,17 +244,11 @@ class Generation:
         if base is not None and server:
             self._copy_from(base.collection)
 
-    def _copy_from(self, source: Any, page: int = 5000) -> None:
+    def _copy_from(self, source: Any) -> None:
         """A server has no folder to copy: page the live collection into the new one."""
-        offset = 0
-        while True:
-            got = source.get(include=["embeddings", "documents", "metadatas"],
-                             limit=page, offset=offset)
-            if not got["ids"]:
-                return
+        for got in _pages(source):
             self._coll.add(ids=got["ids"], embeddings=got["embeddings"],
                            documents=got["documents"], metadatas=got["metadatas"])
-            offset += len(got["ids"])
 
     def delete(self, ids: Sequence[str]) -> None:
         for start in range(0, len(ids), 4000):
@@ -273,7 +282,11 @@ class Generation:
     def _write_snapshot(self) -> None:
         import numpy as np
 
-        got = self._coll.get(include=["documents", "metadatas", "embeddings"])
+        got: dict[str, list[Any]] = {"ids": [], "embeddings": [], "documents": [],
+                                     "metadatas": []}
+        for part in _pages(self._coll, self.snapshot_page):
+            for key, values in got.items():
+                values.extend(part[key])
         n = len(got["ids"])
         vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(n, -1) if n else \
             np.zeros((0, 1), dtype=np.float32)
