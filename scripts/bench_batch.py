@@ -96,7 +96,9 @@ def main() -> int:
     if args.prefill:
         gen.max_new_tokens = 1  # type: ignore[attr-defined]
         report = run_batch(sized, table, args.csv, out, quiet, restart=True)
-        _print(("batch, 1 new token", report.seconds, report.new_tokens or 0, report.total))
+        rows.append(("batch, 1 new token", report.seconds, report.new_tokens or 0,
+                     report.total))
+        _print(rows[-1])
         print(f"reading the prompts alone takes {report.seconds:.0f} s, so no batching of the "
               f"generation can beat {t_naive / report.seconds:.1f}x the naive loop here")
     print(f"load average at the end {os.getloadavg()[0]:.1f}")

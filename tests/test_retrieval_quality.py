@@ -160,7 +160,8 @@ def test_own_labels_default_against_the_original_pipeline(own: Index, embedder) 
         0.3529, 0.3529, 0.3529, 1.0)
     parts.settings = replace(settings, hybrid=False, gate=False)
     vector = evaluate(parts, labels, print).summary()
-    assert (vector["hit@3"], vector["gate_accuracy"]) == (0.8235, 0.8)
+    # at the calibrated cutoff, vectors alone find as much here; the gate keeps praise clean
+    assert (vector["hit@3"], vector["gate_accuracy"]) == (0.9412, 0.8)
 
 
 def test_corpus_follows_a_reindex(corpus_dir: Path, tmp_path: Path, embedder) -> None:

@@ -54,7 +54,7 @@ class Settings:
     # at most this many chunks go into the prompt
     top_k: int = 3
     # cosine similarity a chunk needs to be used; calibrated per embedding model (README)
-    cutoff: float = 0.325
+    cutoff: float = 0.3
     # hybrid search: BM25 fused with vector search by reciprocal rank fusion (retrieve.py)
     hybrid: bool = True
     # rerank fused chunks by their closest sentence (no cross-encoder ships in a package)
