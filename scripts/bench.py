@@ -209,8 +209,6 @@ def batch_rows(tmp: Path, env: dict[str, str], peer: float | None) -> list[Row]:
         rows.append((f"{row['mode']}: tokens/s ({per_min:.1f} comments/min)", f"{rate:.1f}",
                      f"{naive:.1f}" if row is not got[0] else "",
                      f"{rate / naive:.1f}x" if row is not got[0] else ""))
-    rows.append(("batch: reading the prompts alone (1 new token)", f"{prefill['seconds']:.0f} s",
-                 f"{got[0]['seconds']:.0f} s", f"{got[0]['seconds'] / prefill['seconds']:.1f}x"))
     # the naive loop's seconds over those: the most any batching of the decoding could give
     rows.append(("batch: reading the prompts alone (1 new token)", f"{prefill['seconds']:.0f} s",
                  f"{got[0]['seconds']:.0f} s", f"{got[0]['seconds'] / prefill['seconds']:.1f}x"))
