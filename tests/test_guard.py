@@ -105,6 +105,8 @@ def test_every_reply_has_a_length_cap() -> None:
          "bob@evil.example"),
         ("Call 555-987-6543 today.", "a phone number not in the context or allow-list: "
          "555-987-6543"),
+        ("Or call me at +1 555 987 6543.", "a phone number not in the context or allow-list: "
+         "+1 555 987 6543"),
     ],
 )
 def test_urls_emails_and_phone_numbers_need_the_context_or_the_allow_list(
@@ -122,6 +124,10 @@ def test_links_from_the_context_or_the_allow_list_are_fine() -> None:
                  "https://shawhin.medium.com/post.", policy=allowed)[1] == "ok"
     assert check("See https://medium.com/other.", policy=allowed)[1] == "needs_review"
     assert check("Numbers like 2021-2023, 3.14 and 1,000,000 views are not phones.")[1] == "ok"
+    # a date and time (seen in a real reply) is not a phone number either; a number beside
+    # it still is
+    assert check("Posted 2022-08-25 12:30, updated 2023-01-02.")[1] == "ok"
+    assert check("Posted 2022-08-25, call 555-987-6543.")[1] == "needs_review"
 
 
 @pytest.mark.parametrize(
@@ -142,7 +148,9 @@ def test_plain_text_that_only_looks_like_markup_is_fine() -> None:
 
 def test_the_canary_or_a_verbatim_run_of_the_prompt_blocks_the_reply() -> None:
     leak = "blocked: the reply contains the prompt's canary token (prompt leak)"
-    assert check(f"My reference is {CANARY}.") == ("", "needs_review", [leak])
+    reply, status, reasons = check(f"My reference is {CANARY}.")
+    # withheld; its ten digits also read as a phone number, which is no harm here
+    assert (reply, status, reasons[-1]) == ("", "needs_review", leak)
     assert check("My ref is REF 0123-4567-89!")[2][-1] == leak
     echoed = "Sure! Write in clear, accessible language and go technical only when asked."
     assert check(echoed) == ("", "needs_review", [

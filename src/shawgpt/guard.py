@@ -44,7 +44,10 @@ _URL = re.compile(
     re.I,
 )
 _EMAIL = re.compile(r"[\w.+-]+\s*(?:@|\[at\]|\(at\))\s*[\w-]+(?:\.[\w-]+)+", re.I)
-_PHONE = re.compile(r"(?<![\w.])\+?\d[\d ().-]{7,}\d(?![\w.])")
+# may end a sentence ("call 555-987-6543."), but not run on into a word or a decimal
+_PHONE = re.compile(r"(?<![\w.])\+?\d[\d ().-]{7,}\d(?!\w|\.\d)")
+# an ISO date, maybe with a time ("2022-08-25 12:30"): digits enough for a phone, but not one
+_DATE = re.compile(r"(?:19|20)\d\d-[01]\d-[0-3]\d(?:[ T][0-2]?\d(?::[0-5]\d){0,2})?")
 # Elements that render, load or run something; an unknown <word> is shown as plain text.
 _HTML = ("a|abbr|audio|b|base|body|br|button|canvas|code|details|div|em|embed|font|form|frame|"
          "h[1-6]|head|hr|html|i|iframe|img|input|link|li|marquee|meta|object|ol|p|picture|pre|"
@@ -198,9 +201,10 @@ def contact_reasons(body: str, context: str, allow: Sequence[str]) -> list[str]:
     reasons = []
     emails = [m.group(0) for m in _EMAIL.finditer(body)]
     rest = _EMAIL.sub(" ", body)
+    undated = _DATE.sub(" ", rest)
     for kind, found in (("a URL", [m.group(0) for m in _URL.finditer(rest)]),
                         ("an e-mail address", emails),
-                        ("a phone number", [m.group(0) for m in _PHONE.finditer(rest)
+                        ("a phone number", [m.group(0) for m in _PHONE.finditer(undated)
                                             if 9 <= len(re.sub(r"\D", "", m.group(0))) <= 15])):
         bad = [f for f in found if not _allowed(f, context, allow)]
         if bad:
