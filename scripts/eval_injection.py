@@ -29,8 +29,8 @@ shared data is absent). It prints:
 and which attacks escaped. Left out: whether a reply is harmful in some other way (toxicity,
 persuasion) -- only the posting risks the issue names are scored. The attack sample is fixed
 by the seed and decoding is greedy, but the prompt's canary is random per process, so a rerun
-can word a few replies differently. CPU time: about 75 minutes for --limit 200 on two busy
-cores (the 70 real comments are always run; --limit 50 takes about half as long).
+can word a few replies differently. Time: 18.5 minutes for --limit 200 on two cores, 6 for
+--limit 40 (the 70 real comments are always run).
 
 Usage (from the repo root):
     .venv/bin/python scripts/eval_injection.py [--limit 200] [--seed 0] [--max-new-tokens 60]
