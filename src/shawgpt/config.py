@@ -81,7 +81,7 @@ class Settings:
     # CPU weights: "float32", or "int8" (dynamic quantization of Linear layers)
     dtype: str = "float32"
     # prompts per forward pass in the local backend
-    batch_size: int = 8
+    batch_size: int = 16
     # OpenAI-compatible server (vLLM, Ollama, llama.cpp server), e.g. http://localhost:8000/v1
     base_url: str = ""
     # name of the environment variable that holds the server's API key (never the key itself)
