@@ -63,11 +63,9 @@ def main() -> int:
         table.rows = table.rows[: args.limit]
     comments = [str(r[table.comment_column]) for r in table.rows]
     gen = parts.generator
-    reply_to(parts, ["warm-up: what is kurtosis?"], quiet)  # load both models before timing
-    # One prompt at a time would go through lean_llm; the naive loop is the original
-    # pipeline's transformers generate() per comment, so load transformers' model now (the
-    # generator then uses it for everything) and keep its load out of the timed batch.
-    getattr(gen, "model", None)
+    # Load both models before timing. parts.generator is built for batches (transformers, no
+    # lean_llm), so the naive loop is the original pipeline's generate() per comment.
+    reply_to(parts, ["warm-up: what is kurtosis?"], quiet)
     print(f"{len(comments)} comments from {args.csv.name}; profile {settings.profile}, "
           f"max_new_tokens {settings.max_new_tokens}, dtype {getattr(settings, 'dtype', '?')}, "
           f"torch threads {_threads()}, load average {os.getloadavg()[0]:.1f}")

@@ -178,7 +178,7 @@ def test_a_reply_process_never_imports_transformers() -> None:
         from shawgpt.wiring import build
 
         parts = build(load_settings({"max_new_tokens": 6}))
-        parts.preload_generator()
+        parts.preload_generator(one_prompt=True)
         reply = parts.generator.generate([build_prompt("What is kurtosis?", [], "chat", "-")])
         assert parts.generator.lean is not None and parts.generator.new_tokens > 0, reply
         print(sorted(m for m in sys.modules if m.split(".")[0] == "transformers"))

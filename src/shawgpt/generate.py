@@ -73,7 +73,9 @@ class LocalGenerator:
         self.new_tokens = 0  # tokens generated so far, each reply counted up to its end token
 
     @classmethod
-    def from_settings(cls, s: Settings) -> LocalGenerator:
+    def from_settings(cls, s: Settings, one_prompt: bool = False) -> LocalGenerator:
+        """`one_prompt`: the caller sends one prompt at a time (`reply`), so the model is
+        loaded for lean_llm when it allows; otherwise straight into transformers, never both."""
         from .local_llm import lean_folder, load_model
 
         def load() -> tuple[Any, Any]:
@@ -82,7 +84,7 @@ class LocalGenerator:
         decoding: dict[str, Any] = {
             "repetition_penalty": s.repetition_penalty if s.repetition_penalty != 1 else 0,
             "no_repeat_ngram_size": s.no_repeat_ngram_size}
-        folder = lean_folder(s, loading=True)
+        folder = lean_folder(s, loading=True) if one_prompt else None
         if folder is not None:
             from .lean_llm import LeanLlama, UnsupportedModel
 
@@ -234,7 +236,7 @@ class OpenAIGenerator:
         self.max_new_tokens, self.concurrency, self.timeout = max_new_tokens, concurrency, timeout
 
     @classmethod
-    def from_settings(cls, s: Settings) -> OpenAIGenerator:
+    def from_settings(cls, s: Settings, one_prompt: bool = False) -> OpenAIGenerator:
         if not s.base_url or not s.llm_model:
             raise ConfigError("the openai backend needs --base-url and --model")
         return cls(s.base_url, s.llm_model, os.environ.get(s.api_key_env, ""),
@@ -266,17 +268,18 @@ class OpenAIGenerator:
             return list(pool.map(self._one, prompts))
 
 
-BACKENDS: dict[str, Callable[[Settings], Generator]] = {
+# factories: (settings, one_prompt) -> generator; one_prompt says no batches will come
+BACKENDS: dict[str, Callable[[Settings, bool], Generator]] = {
     "local": LocalGenerator.from_settings,
     "openai": OpenAIGenerator.from_settings,
 }
 
 
-def make_generator(s: Settings) -> Generator:
+def make_generator(s: Settings, one_prompt: bool = False) -> Generator:
     try:
         factory = BACKENDS[s.backend]
     except KeyError:
         raise ConfigError(
             f"unknown backend {s.backend!r} (choose from: {', '.join(BACKENDS)})"
         ) from None
-    return factory(s)
+    return factory(s, one_prompt)

@@ -49,16 +49,18 @@ class Parts:
             self._generator = self._loading.result()  # re-raises a loading error here
         return self._generator
 
-    def preload_generator(self) -> None:
+    def preload_generator(self, one_prompt: bool = False) -> None:
         """Start loading the generator in a thread, so it overlaps embedding and retrieval
-        (torch releases the GIL while it reads weights and multiplies matrices)."""
+        (torch releases the GIL while it reads weights and multiplies matrices).
+        `one_prompt`: only single prompts will follow (`reply`), see make_generator."""
         if self._generator is None and self._loading is None:
             from .generate import make_generator
             from .local_llm import lean_folder
 
             # lean_folder (files only, no torch) says whether the thread will run the model
             # without transformers; when it is None the thread imports transformers.
-            if self.settings.backend == "local" and lean_folder(self.settings) is None:
+            lean = one_prompt and lean_folder(self.settings) is not None
+            if self.settings.backend == "local" and not lean:
                 # transformers resolves its names lazily and not thread-safely: a name asked
                 # for from two threads at once can fail ("cannot import name 'AutoModel'").
                 # Resolve every name either thread uses here, before the thread starts.
@@ -69,7 +71,7 @@ class Parts:
                     StaticCache,
                 )
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-generator")
-            self._loading = pool.submit(make_generator, self.settings)
+            self._loading = pool.submit(make_generator, self.settings, one_prompt)
             pool.shutdown(wait=False)
 
     @property
