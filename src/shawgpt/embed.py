@@ -25,6 +25,11 @@ class Embedder(Protocol):
 
     name: str
 
+    @property
+    def loaded(self) -> bool: ...  # has the model been loaded into memory yet?
+
+    def load(self) -> None: ...  # load it now (it loads on first use otherwise)
+
     def embed_texts(self, texts: Sequence[str]) -> list[list[float]]: ...
 
     def embed_queries(self, texts: Sequence[str]) -> list[list[float]]: ...
@@ -81,6 +86,13 @@ class HFEmbedder:
                 ) from None
         return self._loaded
 
+    @property
+    def loaded(self) -> bool:
+        return self._loaded is not None
+
+    def load(self) -> None:
+        self._model  # noqa: B018 - the property loads it
+
     def embed_texts(self, texts: Sequence[str]) -> list[list[float]]:
         return [list(v) for v in self._model.get_text_embedding_batch(list(texts))]
 
@@ -128,6 +140,13 @@ class LeanEmbedder:
                     path, self.name, self.max_len, self.cls, self.device)
                 self.backend = "transformers"
         return self._encode
+
+    @property
+    def loaded(self) -> bool:
+        return self._encode is not None
+
+    def load(self) -> None:
+        self._load()
 
     def _embed(self, texts: Sequence[str]) -> list[list[float]]:
         encode = self._load()

@@ -11,12 +11,16 @@ about which files need re-reading (sync.py does).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import logging
+import sys
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .clean import Cleaner
 from .config import pdf_reader_error
@@ -196,6 +200,7 @@ def chunk_file(
     """
     from llama_index.core import Document
     from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer_internal
 
     parts: list[str] = []
     starts: list[tuple[int, int]] = []  # (offset in joined text, page number)
@@ -210,7 +215,10 @@ def chunk_file(
     joined = "\n\n".join(parts)
     if not joined.strip():
         return []
-    splitter = SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap)
+    punkt = punkt_tokenizer()
+    splitter = SentenceSplitter(
+        chunk_size=chunk_size, chunk_overlap=chunk_overlap,
+        chunking_tokenizer_fn=lambda t: split_by_sentence_tokenizer_internal(t, punkt))
     doc = Document(text=joined)
     nodes = splitter.get_nodes_from_documents([doc])
     chunks: list[Chunk] = []
@@ -231,6 +239,53 @@ def chunk_file(
             )
         )
     return chunks
+
+
+@functools.cache
+def punkt_tokenizer() -> Any:
+    """The sentence tokenizer SentenceSplitter uses by default, without importing all of NLTK.
+
+    LlamaIndex splits sentences with a bare `nltk.tokenize.PunktSentenceTokenizer()` (no
+    trained parameters, so no data files). Reaching that class through `import nltk` runs
+    NLTK's package __init__, which loads scipy.stats, corpus readers and the rest: 1.9 s of
+    every `index` for one pure-Python module. So the two parent packages are stood in for by
+    empty modules just long enough to import `punkt.py`, then taken out of sys.modules again,
+    so a later `import nltk` (LlamaIndex's own reader, say) gets the real package. Same class,
+    same defaults, same splits (tests/test_index_retrieve.py compares them).
+    """
+    if "nltk" in sys.modules:  # already paid for
+        from nltk.tokenize.punkt import PunktSentenceTokenizer
+        return PunktSentenceTokenizer()
+    spec = importlib.util.find_spec("nltk")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError("nltk is not installed; run: pip install nltk")
+    root = list(spec.submodule_search_locations)[0]
+    for name, folder in (("nltk", root), ("nltk.tokenize", f"{root}/tokenize")):
+        stand_in = types.ModuleType(name)
+        stand_in.__path__ = [folder]
+        sys.modules[name] = stand_in
+    try:
+        from nltk.tokenize.punkt import PunktSentenceTokenizer
+        return PunktSentenceTokenizer()
+    finally:
+        for name in [n for n in sys.modules if n == "nltk" or n.startswith("nltk.")]:
+            del sys.modules[name]
+
+
+def read_and_chunk(
+    path: Path, rel: str, digest: str, max_pages: int, pdf_reader: str,
+    chunk_size: int, chunk_overlap: int, cleaner: Cleaner,
+) -> tuple[int, list[Chunk]] | str:
+    """(pages read, chunks) of one file, or the reason it is skipped (SkipFile's message).
+
+    Returns the reason instead of raising so that it comes back whole from a child process
+    (sync.py reads files in one while the embedding model loads).
+    """
+    try:
+        pages = read_pages(path, max_pages, pdf_reader)
+    except SkipFile as exc:
+        return str(exc)
+    return len(pages), chunk_file(rel, digest, pages, chunk_size, chunk_overlap, cleaner)
 
 
 def _page_range(starts: Sequence[tuple[int, int]], start: int, end: int) -> str:

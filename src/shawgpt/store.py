@@ -18,9 +18,10 @@ opens its client pays ~0.7 s before the first query, numpy reads the snapshot in
 Chroma stays the store of record (writes, the plain cosine query, server mode, where no
 local snapshot is kept).
 
-Scores are cosine similarities (1 - Chroma's cosine distance). Writes go through LlamaIndex's
-ChromaVectorStore; queries read the collection directly, because ChromaVectorStore reports
-exp(-distance) rather than the cosine the cutoff is defined on.
+Scores are cosine similarities (1 - Chroma's cosine distance). Writes store what LlamaIndex's
+ChromaVectorStore stores (llama_metadata), so LlamaIndex can open the collection; queries read
+it directly, because ChromaVectorStore reports exp(-distance) rather than the cosine the
+cutoff is defined on.
 """
 
 from __future__ import annotations
@@ -224,6 +225,26 @@ def _pages(coll: Any, page: int = 5000) -> Iterator[dict[str, Any]]:
         offset += len(got["ids"])
 
 
+def llama_metadata(ids: Sequence[str], texts: Sequence[str],
+                   metas: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
+    """The metadata LlamaIndex's ChromaVectorStore.add stores for these chunks as TextNodes.
+
+    Writing these records with the chunks keeps the collection one that LlamaIndex reads as
+    its own vector store. They do not depend on the vectors, so sync.py has them made in the
+    process that chunks (which has LlamaIndex loaded anyway) and the embedding process never
+    imports LlamaIndex (1.6 s).
+    """
+    from llama_index.core.schema import TextNode
+    from llama_index.core.vector_stores.utils import node_to_metadata_dict
+
+    records = []
+    for i, t, m in zip(ids, texts, metas, strict=True):
+        record = node_to_metadata_dict(TextNode(id_=i, text=t, metadata=dict(m)),
+                                       remove_text=True, flat_metadata=True)
+        records.append({k: "" if v is None else v for k, v in record.items()})
+    return records
+
+
 class Generation:
     """A new generation being written; invisible to readers until commit()."""
 
@@ -254,16 +275,14 @@ class Generation:
         for start in range(0, len(ids), 4000):
             self._coll.delete(ids=list(ids[start : start + 4000]))
 
-    def add(self, ids: Sequence[str], texts: Sequence[str], metas: Sequence[dict[str, str]],
+    def add(self, ids: Sequence[str], texts: Sequence[str], metas: Sequence[dict[str, Any]],
             embeddings: Sequence[Sequence[float]]) -> None:
-        from llama_index.core.schema import BaseNode, TextNode
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
-        nodes: list[BaseNode] = [
-            TextNode(id_=i, text=t, metadata=m, embedding=list(e))
-            for i, t, m, e in zip(ids, texts, metas, embeddings, strict=True)
-        ]
-        ChromaVectorStore(chroma_collection=self._coll).add(nodes)
+        """Add chunks. `metas` are llama_metadata() records, or bare {file, page} dicts that
+        are made into them here (which imports LlamaIndex)."""
+        if metas and "_node_content" not in metas[0]:
+            metas = llama_metadata(ids, texts, metas)
+        self._coll.add(ids=list(ids), embeddings=[list(e) for e in embeddings],
+                       metadatas=list(metas), documents=list(texts))
 
     def commit(self) -> None:
         """Write the snapshot and the manifest, then flip CURRENT: the one atomic step."""

@@ -9,16 +9,20 @@ run goes on. All changes land in a new generation that becomes live in one atomi
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .clean import Cleaner
 from .embed import Embedder
-from .errors import IndexMissingError, InputError
-from .ingest import SkipFile, chunk_file, file_hash, list_articles, read_pages
-from .store import FileEntry, Generation, Manifest, open_index, writer_lock
+from .errors import IndexMissingError, InputError, ModelError
+from .ingest import Chunk, SkipFile, file_hash, list_articles, read_and_chunk
+from .store import FileEntry, Generation, Manifest, llama_metadata, open_index, writer_lock
 
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
 
@@ -51,6 +55,7 @@ class SyncOptions:
     lock_timeout: float = 30.0
     chroma_url: str = ""  # a Chroma server instead of the local folder
     pdf_reader: str = "pdfium"  # "pdfium" or "llama-index" (ingest.read_pages)
+    read_in_child: bool = True  # read beside a loading model (_read_all); False: in-process
 
 
 def sync_index(
@@ -88,7 +93,7 @@ def sync_index(
         manifest = Manifest(embedder.name, opts.chunk_size, opts.chunk_overlap,
                             pdf_reader=opts.pdf_reader)
 
-        todo: list[tuple[str, str, list[tuple[int, str]]]] = []
+        jobs: list[tuple[Path, str, str]] = []  # files to (re)read: path, rel, digest
         for path in files:
             rel = path.relative_to(articles).as_posix()
             try:
@@ -97,25 +102,28 @@ def sync_index(
                 if path.stat().st_size == 0:
                     raise SkipFile("empty file (0 bytes)")
                 digest = file_hash(path)
-                reread = reread_pdfs and path.suffix.lower() == ".pdf"
-                if rel in old and old[rel].sha256 == digest and not reread:
-                    manifest.files[rel] = old[rel]
-                    report.unchanged.append(rel)
-                    continue
-                pages = read_pages(path, opts.max_pages, opts.pdf_reader)
             except SkipFile as exc:
                 report.failed[rel] = str(exc)
                 continue
-            todo.append((rel, digest, pages))
+            reread = reread_pdfs and path.suffix.lower() == ".pdf"
+            if rel in old and old[rel].sha256 == digest and not reread:
+                manifest.files[rel] = old[rel]
+                report.unchanged.append(rel)
+                continue
+            jobs.append((path, rel, digest))
 
         chunks_by_file = {}
-        for rel, digest, pages in todo:
-            chunks = chunk_file(rel, digest, pages, opts.chunk_size, opts.chunk_overlap, cleaner)
+        for (_, rel, digest), outcome in zip(jobs, _read_all(jobs, opts, cleaner, embedder),
+                                             strict=True):
+            if isinstance(outcome, str):
+                report.failed[rel] = outcome
+                continue
+            npages, chunks, records = outcome
             if not chunks:
                 report.failed[rel] = "no text layer (image-only or blank)"
                 continue
-            chunks_by_file[rel] = (digest, len(pages), chunks)
-            report.pages += len(pages)
+            chunks_by_file[rel] = (digest, npages, chunks, records)
+            report.pages += npages
             (report.updated if rel in old else report.added).append(rel)
         report.removed = sorted(set(old) - set(manifest.files) - set(chunks_by_file))
         stale = [cid for rel in old if rel not in manifest.files for cid in old[rel].chunk_ids]
@@ -130,18 +138,14 @@ def sync_index(
 
         gen = Generation(root, None if opts.full else base, manifest, opts.chroma_url)
         gen.delete(stale)
-        total = sum(len(c) for _, _, c in chunks_by_file.values())
+        total = sum(len(c[2]) for c in chunks_by_file.values())
         done = 0
-        for rel, (digest, npages, chunks) in chunks_by_file.items():
+        for rel, (digest, npages, chunks, records) in chunks_by_file.items():
             for start in range(0, len(chunks), 64):
                 part = chunks[start : start + 64]
                 vectors = embedder.embed_texts([c.text for c in part])
-                gen.add(
-                    [c.id for c in part],
-                    [c.text for c in part],
-                    [{"file": c.file, "page": c.page} for c in part],
-                    vectors,
-                )
+                gen.add([c.id for c in part], [c.text for c in part],
+                        records[start : start + 64], vectors)
                 done += len(part)
                 if progress:
                     progress(done, total)
@@ -152,3 +156,87 @@ def sync_index(
         report.chunks_total = manifest.chunk_count
     report.seconds = time.monotonic() - started
     return report
+
+
+Outcome = tuple[int, list[Chunk], list[dict[str, Any]]] | str
+
+
+def _read_job(path: Path, rel: str, digest: str, opts: SyncOptions,
+              cleaner: Cleaner) -> Outcome:
+    """(pages, chunks, their Chroma metadata) of one file, or the reason it is skipped."""
+    outcome = read_and_chunk(path, rel, digest, opts.max_pages, opts.pdf_reader,
+                             opts.chunk_size, opts.chunk_overlap, cleaner)
+    if isinstance(outcome, str):
+        return outcome
+    npages, chunks = outcome
+    records = llama_metadata([c.id for c in chunks], [c.text for c in chunks],
+                             [{"file": c.file, "page": c.page} for c in chunks])
+    return npages, chunks, records
+
+
+def _read_all(jobs: list[tuple[Path, str, str]], opts: SyncOptions, cleaner: Cleaner,
+              embedder: Embedder) -> list[Outcome]:
+    """Read and chunk every job, in order.
+
+    On a cold `index` the embedding model still has to load (importing torch and reading
+    the weights, ~2 s) and Chroma to be imported (~0.8 s) before anything is stored, while
+    reading needs LlamaIndex (~1.6 s to import) plus the PDFs. Neither needs the other, so
+    the reading runs in a child process meanwhile, one core each, and the main process never
+    imports LlamaIndex. Once the model is loaded there is little left to overlap and a child
+    would import LlamaIndex again: read in this process then.
+    """
+    if jobs and not embedder.loaded and opts.read_in_child:
+        return _read_beside(jobs, opts, cleaner, embedder)
+    return [_read_job(path, rel, digest, opts, cleaner) for path, rel, digest in jobs]
+
+
+def _read_beside(jobs: list[tuple[Path, str, str]], opts: SyncOptions, cleaner: Cleaner,
+                 embedder: Embedder) -> list[Outcome]:
+    """_read_all's child: a plain `python -c` process fed pickles through a pipe.
+
+    Not multiprocessing: its "spawn" re-runs the caller's __main__ module, which re-runs
+    any script that calls sync_index without a __main__ guard. The child gets a session of
+    its own, so Ctrl-C reaches only this process, which then kills it.
+    """
+    child = subprocess.Popen(
+        [sys.executable, "-c", "from shawgpt.sync import read_child; read_child()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True)
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        child.stdin.write(pickle.dumps((jobs, opts, cleaner)))
+        child.stdin.close()
+        embedder.load()
+        import chromadb  # noqa: F401 - Generation needs it next: import it while the child reads
+        payload = child.stdout.read()
+    except BaseException:  # Ctrl-C, or the model failed to load: the reading is not needed
+        child.kill()
+        raise
+    finally:
+        child.wait()
+    try:
+        result = pickle.loads(payload)
+    except Exception:  # killed, or crashed inside a PDF library
+        raise ModelError(f"the process reading the articles failed (exit {child.returncode})"
+                         ) from None
+    if isinstance(result, BaseException):
+        raise result
+    outcomes: list[Outcome] = result
+    return outcomes
+
+
+def read_child() -> None:
+    """The reading child's entry (_read_beside): jobs in on stdin, outcomes out on stdout."""
+    out = sys.stdout.buffer
+    sys.stdout = sys.stderr  # a library's print must not corrupt the pickle
+    jobs, opts, cleaner = pickle.load(sys.stdin.buffer)
+    result: list[Outcome] | Exception
+    try:
+        result = [_read_job(path, rel, digest, opts, cleaner) for path, rel, digest in jobs]
+    except Exception as exc:  # a ShawGPTError (reader not installed...) is raised by the parent
+        result = exc
+    try:
+        data = pickle.dumps(result)
+    except Exception:
+        data = pickle.dumps(ModelError(f"reading the articles failed: {result!r}"[:300]))
+    out.write(data)
+    out.flush()
