@@ -175,3 +175,28 @@ def test_a_bug_is_one_line_and_the_traceback_goes_to_a_file(
     assert result.stderr == ("Error: unexpected RuntimeError: something nobody expected "
                              f"(details in {saved})\n")
     assert "Traceback" in saved.read_text() and "broken" in saved.read_text()
+
+
+def test_the_installed_command_keeps_exit_codes_and_output(corpus_dir: Path,
+                                                           isolated: Path) -> None:
+    """main() leaves through os._exit: exit codes 0, 1 and 2 and every line of output survive,
+    and an index it wrote opens in a later process."""
+    import shutil
+    import subprocess
+    import sys
+
+    binary = str(Path(sys.executable).with_name("shawgpt"))
+    shutil.copytree(corpus_dir, isolated / "articles")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([binary, *args], capture_output=True, text=True, cwd=isolated)
+
+    built = run("index")
+    assert built.returncode == 0 and built.stdout.startswith("Indexed 3 files"), built.stderr
+    found = run("retrieve", "How does kurtosis reveal fat tails?", "--json")
+    assert found.returncode == 0
+    assert json.loads(found.stdout)["sources"][0]["file"] == "kurtosis.pdf"
+    empty = run("reply", "  ")
+    assert (empty.returncode, empty.stdout, empty.stderr) == (
+        1, "", "Error: the comment is empty\n")
+    assert run("reply", "hi", "--no-such-flag").returncode == 2

@@ -111,6 +111,35 @@ def test_generator_uses_lean_for_one_prompt_and_transformers_for_a_batch(
     assert loads == [1] and gen.lean is None  # transformers from now on, lean dropped
 
 
+def test_half_decode_reads_the_prompt_exactly_then_steps_in_float16(folder: Path,
+                                                                   lean: LeanLlama) -> None:
+    """half_decode: the first token comes from the float32 prompt pass (so it is exact); each
+    later step uses float16 weights and picks the float32 step's token almost always."""
+    import torch
+
+    half = LeanLlama(folder, half_decode=True)
+    assert half.layers16[0][0][0].dtype == torch.float16 and half.head16 is not None
+    assert half.layers[0][0][0].dtype == torch.float32  # kept for prompts
+    ids = lean.encode(lean.render(messages(prompts()[2])), add_special_tokens=False)
+    exact = lean.generate(ids, 30, **DECODING)
+    assert half.generate(ids, 1, **DECODING) == exact[:1]
+    # teacher-forced along the float32 reply: compare each step's logits
+    size = len(ids) + len(exact)
+    caches = [[(torch.zeros(1, m.kv_heads, size, m.head_dim),
+                torch.zeros(1, m.kv_heads, size, m.head_dim)) for _ in m.layers]
+              for m in (lean, half)]
+    agree, worst = 0, 0.0
+    with torch.inference_mode():
+        for m, cache in zip((lean, half), caches, strict=True):
+            m._forward(ids, 0, cache)
+        for k, token in enumerate(exact[:-1]):
+            a, b = (m._forward([token], len(ids) + k, c)
+                    for m, c in zip((lean, half), caches, strict=True))
+            agree += int(a.argmax() == b.argmax())
+            worst = max(worst, float((a - b).abs().max() / a.abs().max()))
+    assert agree >= 0.9 * (len(exact) - 1) and 0 < worst < 0.02
+
+
 def test_int8_cache_is_written_once_then_read(folder: Path, tmp_path: Path, hf: tuple[Any, Any],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     import torch

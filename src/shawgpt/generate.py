@@ -89,7 +89,7 @@ class LocalGenerator:
             from .lean_llm import LeanLlama, UnsupportedModel
 
             try:
-                lean = LeanLlama(folder, s.dtype, s.cache_path)
+                lean = LeanLlama(folder, s.dtype, s.cache_path, s.half_decode)
             except UnsupportedModel:
                 pass  # lean_folder read the same files, so this should not happen
             else:
