@@ -212,7 +212,7 @@ def lean_folder(s: Settings, loading: bool = False) -> Path | None:
         on_cpu = pick_device("auto") == "cpu"
     if not on_cpu:
         return None
-    from .lean_llm import UnsupportedModel, read_config
+    from .llama_files import UnsupportedModel, read_config
 
     if s.llm_model.startswith("pypi:"):
         package = s.llm_model[len("pypi:") :]
