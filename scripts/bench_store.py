@@ -40,7 +40,8 @@ print(json.dumps({"open_s": opened, "times": times}))
 def build(root: Path, chunks: int, server: str) -> float:
     import numpy as np
 
-    from shawgpt.store import FileEntry, Generation, Manifest
+    from shawgpt.store import FileEntry, Manifest
+    from shawgpt.writer import Generation
 
     rng = np.random.default_rng(0)
     manifest = Manifest("synthetic-384", 256, 25)

@@ -216,7 +216,8 @@ def test_chunks_are_stored_as_llama_index_stores_them(tmp_path: Path) -> None:
     from llama_index.core.schema import TextNode
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from shawgpt.store import Generation, Manifest
+    from shawgpt.store import Manifest
+    from shawgpt.writer import Generation
 
     ids, texts = ["a-00000", "a-00001"], ["Kurtosis measures tails.", "Wavelets localize."]
     metas = [{"file": "k.pdf", "page": "1-2"}, {"file": "w.pdf", "page": ""}]

@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 from conftest import make_pdf
 from shawgpt.clean import Cleaner
 from shawgpt.cli import app
-from shawgpt.store import open_index, writer_lock
+from shawgpt.store import open_index
 from shawgpt.sync import SyncOptions, sync_index
+from shawgpt.writer import writer_lock
 
 runner = CliRunner()
 SHAWGPT = str(Path(sys.executable).with_name("shawgpt"))

@@ -18,8 +18,9 @@ import pytest
 
 from conftest import make_pdf
 from shawgpt.clean import Cleaner
-from shawgpt.store import SNAPSHOT_CHUNKS, Generation, open_index
+from shawgpt.store import SNAPSHOT_CHUNKS, open_index
 from shawgpt.sync import SyncOptions, sync_index
+from shawgpt.writer import Generation
 
 OPTS = SyncOptions(chunk_size=256, chunk_overlap=25)
 

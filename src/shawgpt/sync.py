@@ -22,7 +22,8 @@ from .clean import Cleaner
 from .embed import Embedder
 from .errors import IndexMissingError, InputError, ModelError
 from .ingest import Chunk, SkipFile, file_hash, list_articles, read_and_chunk
-from .store import FileEntry, Generation, Manifest, llama_metadata, open_index, writer_lock
+from .store import FileEntry, Manifest, open_index
+from .writer import Generation, llama_metadata, writer_lock
 
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
 
