@@ -1,22 +1,23 @@
 """The command line: parse, call one core function, print. Nothing else lives here.
 
 Settings flags go before the command (`shawgpt --profile shawgpt reply "..."`) or, for the
-common ones, after it. Every ShawGPTError becomes one line `Error: …` on stderr and exit 1.
+common ones, after it. Every ShawGPTError becomes one line `Error: …` on stderr and exit 1
+(exits.py).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
 from .config import load_settings
 from .errors import ShawGPTError
+from .exits import err as _err
+from .exits import handled, run_and_exit
 
 app = typer.Typer(
     add_completion=False,
@@ -24,64 +25,6 @@ app = typer.Typer(
     help="Reply to comments in a creator's voice, grounded in the creator's articles.",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-F = TypeVar("F", bound=Callable[..., Any])
-# Usage errors and deliberate exits pass through for Typer to print and exit with. Typer 0.29
-# vendors its own click, so these are typer's classes, not the `click` package's.
-_PASS_THROUGH: tuple[type[BaseException], ...] = (
-    typer.Exit, typer.Abort, typer.exceptions.TyperException)
-
-
-def _err(text: str) -> None:
-    typer.echo(text, err=True)
-
-
-def handled(fn: F) -> F:
-    """Translate user-facing errors into one line and exit code 1, once for all commands."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ShawGPTError as exc:
-            _err(f"Error: {exc}")
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            _err("Interrupted.")
-            raise typer.Exit(130) from None
-        except _PASS_THROUGH:
-            raise
-        except Exception as exc:  # a bug: one line for the user, the traceback kept in a file
-            _err(f"Error: unexpected {type(exc).__name__}: {_one_line(exc)} "
-                 f"(details in {_save_traceback()})")
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else "no message"
-
-
-def _save_traceback() -> str:
-    """Write the current traceback where a bug report can pick it up."""
-    import os
-    import tempfile
-    import traceback
-
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    for folder in (os.path.join(base, "shawgpt"), tempfile.gettempdir()):
-        try:
-            os.makedirs(folder, exist_ok=True)
-            path = os.path.join(folder, "last-error.txt")
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(traceback.format_exc())
-            return path
-        except OSError:
-            continue
-    return "no writable folder"
-
-
 @app.callback()
 def main_options(
     ctx: typer.Context,
@@ -332,25 +275,5 @@ def info(ctx: typer.Context) -> None:
 
 
 def main() -> None:
-    """The console entry. It leaves through os._exit once the output is flushed, because the
-    interpreter's teardown (torch unloading its libraries and thread pools) adds ~0.3 s to
-    every command that ran a model. Nothing is lost by skipping it: whatever shawgpt writes
-    is closed, and fsynced where it matters, before its command returns, and Chroma's own
-    writes are committed as they are made (its crash tests kill -9 a writer anyway)."""
-    import contextlib
-    import logging
-    import os
-
-    try:
-        app()
-        code = 0
-    except SystemExit as exc:
-        if isinstance(exc.code, str):
-            print(exc.code, file=sys.stderr)
-        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-    for stream in (sys.stdout, sys.stderr):
-        # a closed pipe (`| head`): nothing more to deliver
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
-    logging.shutdown()
-    os._exit(code)
+    """The console entry (exits.run_and_exit)."""
+    run_and_exit(app)

@@ -1,0 +1,100 @@
+"""Exits: how a command ends, in one place for every command.
+
+handled() turns a ShawGPTError into one line `Error: …` on stderr and exit 1, Ctrl-C into
+exit 130, and a bug into one line plus its traceback saved to a file, while Typer's own
+usage errors and exits pass through. run_and_exit() is the console entry's last step.
+Parsing and printing results stay in cli.py.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from .errors import ShawGPTError
+
+F = TypeVar("F", bound=Callable[..., Any])
+# Usage errors and deliberate exits pass through for Typer to print and exit with. Typer 0.29
+# vendors its own click, so these are typer's classes, not the `click` package's.
+_PASS_THROUGH: tuple[type[BaseException], ...] = (
+    typer.Exit, typer.Abort, typer.exceptions.TyperException)
+
+
+def err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def handled(fn: F) -> F:
+    """Translate user-facing errors into one line and exit code 1, once for all commands."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ShawGPTError as exc:
+            err(f"Error: {exc}")
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err("Interrupted.")
+            raise typer.Exit(130) from None
+        except _PASS_THROUGH:
+            raise
+        except Exception as exc:  # a bug: one line for the user, the traceback kept in a file
+            err(f"Error: unexpected {type(exc).__name__}: {_one_line(exc)} "
+                 f"(details in {_save_traceback()})")
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "no message"
+
+
+def _save_traceback() -> str:
+    """Write the current traceback where a bug report can pick it up."""
+    import os
+    import tempfile
+    import traceback
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    for folder in (os.path.join(base, "shawgpt"), tempfile.gettempdir()):
+        try:
+            os.makedirs(folder, exist_ok=True)
+            path = os.path.join(folder, "last-error.txt")
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(traceback.format_exc())
+            return path
+        except OSError:
+            continue
+    return "no writable folder"
+
+
+def run_and_exit(app: Callable[[], Any]) -> None:
+    """Run the Typer app as the console entry, then leave through os._exit once the output
+    is flushed: the interpreter's teardown (torch unloading its libraries and thread pools)
+    adds ~0.3 s to every command that ran a model. Nothing is lost by skipping it: whatever
+    shawgpt writes is closed, and fsynced where it matters, before its command returns, and
+    Chroma commits its writes as they are made (the crash tests kill -9 a writer anyway)."""
+    import contextlib
+    import logging
+    import os
+
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    for stream in (sys.stdout, sys.stderr):
+        # a closed pipe (`| head`): nothing more to deliver
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    logging.shutdown()
+    os._exit(code)
