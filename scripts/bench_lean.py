@@ -8,7 +8,8 @@ profile's repetition penalty and no-repeat-ngram. Prints the median of --runs.
 
     .venv/bin/python scripts/bench_lean.py --runs 3 [--transformers]
 
-The int8 rows load the cached int8 weights (the first int8 run makes them if missing).
+The int8 rows load the cached int8 weights (the first int8 run makes them if missing). The
+"half" row is float32 with half_decode: the same prompt pass, then float16 steps.
 """
 
 from __future__ import annotations
@@ -30,14 +31,15 @@ import json, sys, time
 t0 = time.perf_counter()
 engine, dtype = sys.argv[1], sys.argv[2]
 from shawgpt.config import load_settings
-s = load_settings({"dtype": dtype})
+s = load_settings({"dtype": "float32" if dtype == "half" else dtype})
 text = open(sys.argv[3], encoding="utf-8").read()
 if engine == "lean":
     from shawgpt.local_llm import lean_folder
     from shawgpt.lean_llm import LeanLlama
     import torch, tokenizers, safetensors.torch, jinja2.sandbox
     t_imports = time.perf_counter()
-    model = LeanLlama(lean_folder(s, loading=True), dtype, s.cache_path)
+    model = LeanLlama(lean_folder(s, loading=True), "float32" if dtype == "half" else dtype,
+                      s.cache_path, half_decode=dtype == "half")
     load = time.perf_counter() - t0
     ids = model.encode(text, False)[:PROMPT_TOKENS]
     model.eos_ids = set()
@@ -89,7 +91,7 @@ def main() -> None:
     engines = ["lean"] + (["transformers"] if args.transformers else [])
     try:
         for engine in engines:
-            for dtype in ("float32", "int8"):
+            for dtype in ("float32", "int8") + (("half",) if engine == "lean" else ()):
                 runs = [json.loads(subprocess.run(
                     [sys.executable, "-c", ONE_RUN, engine, dtype, str(prompt)], env=env,
                     capture_output=True, text=True, check=True).stdout.splitlines()[-1])

@@ -80,8 +80,8 @@ class Settings:
     device: str = "auto"
     # CPU weights: "float32", or "int8" (dynamic quantization of Linear layers)
     dtype: str = "float32"
-    # a single CPU reply decodes with float16 copies of the float32 weights: ~2x tokens/s,
-    # 16 of 20 real replies word for word the same (lean_llm.py); false: transformers' tokens
+    # a single CPU reply decodes with float16 copies of the float32 weights: ~1.9x tokens/s,
+    # 14 of 20 real replies word for word the same (lean_llm.py); false: transformers' tokens
     half_decode: bool = True
     # prompts per forward pass in the local backend
     batch_size: int = 16

@@ -137,9 +137,9 @@ class LeanLlama:
             for i in range(n_layers)]
         # half_decode: token-by-token steps multiply by float16 copies of the float32 weights.
         # A step reads every weight once for one row of numbers, so it is bound by memory
-        # bandwidth and half the bytes is ~2x the tokens/s (15 -> ~34 here). The prompt pass
-        # keeps float32: for hundreds of rows float16 matmuls run 5-7x slower than float32 on
-        # a CPU without native float16 arithmetic (AVX2), and its logits stay exact.
+        # bandwidth: half the bytes, ~1.9x the tokens/s (14.9 -> 28.0, bench_lean.py). The
+        # prompt pass keeps float32: for hundreds of rows float16 matmuls run 5-7x slower than
+        # float32 on a CPU without native float16 arithmetic (AVX2), and its logits are exact.
         self.half = half_decode and dtype == "float32"
         self.layers16 = [(torch.cat((wq, wk, wv)).half(), wo.half(), torch.cat((wg, wu)).half(),
                           wd.half(), ln1, ln2)
