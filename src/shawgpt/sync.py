@@ -197,28 +197,44 @@ def _read_beside(jobs: list[tuple[Path, str, str]], opts: SyncOptions, cleaner: 
 
     Not multiprocessing: its "spawn" re-runs the caller's __main__ module, which re-runs
     any script that calls sync_index without a __main__ guard. The child gets a session of
-    its own, so Ctrl-C reaches only this process, which then kills it.
+    its own, so Ctrl-C reaches only this process, which then kills it. Its stderr is held
+    back: replayed when it succeeds (warnings), dropped when it could not run at all, and
+    then the files are read here instead. A child killed by a signal (a PDF library that
+    crashed) is an error rather than a crash of this process too.
     """
-    child = subprocess.Popen(
-        [sys.executable, "-c", "from shawgpt.sync import read_child; read_child()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True)
-    assert child.stdin is not None and child.stdout is not None
-    try:
-        child.stdin.write(pickle.dumps((jobs, opts, cleaner)))
-        child.stdin.close()
-        embedder.load()
-        import chromadb  # noqa: F401 - Generation needs it next: import it while the child reads
-        payload = child.stdout.read()
-    except BaseException:  # Ctrl-C, or the model failed to load: the reading is not needed
-        child.kill()
-        raise
-    finally:
-        child.wait()
+    import contextlib
+    import os
+    import tempfile
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    with tempfile.TemporaryFile() as said:
+        child = subprocess.Popen(
+            [sys.executable, "-c", "from shawgpt.sync import read_child; read_child()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=said, env=env,
+            start_new_session=True)
+        assert child.stdin is not None and child.stdout is not None
+        try:
+            with contextlib.suppress(BrokenPipeError):  # a child that died at once
+                child.stdin.write(pickle.dumps((jobs, opts, cleaner)))
+                child.stdin.close()
+            embedder.load()
+            import chromadb  # noqa: F401 - Generation needs it next: import it meanwhile
+            payload = child.stdout.read()
+        except BaseException:  # Ctrl-C, or the model failed to load: stop reading
+            child.kill()
+            raise
+        finally:
+            child.wait()
+        said.seek(0)
+        messages = said.read().decode("utf-8", errors="replace")
+    if child.returncode < 0:
+        raise ModelError(f"reading the articles crashed (signal {-child.returncode}); "
+                         "run `shawgpt index` on fewer files to find the one that does it")
     try:
         result = pickle.loads(payload)
-    except Exception:  # killed, or crashed inside a PDF library
-        raise ModelError(f"the process reading the articles failed (exit {child.returncode})"
-                         ) from None
+    except Exception:  # the child could not run here (its interpreter, its imports)
+        return [_read_job(path, rel, digest, opts, cleaner) for path, rel, digest in jobs]
+    sys.stderr.write(messages)
     if isinstance(result, BaseException):
         raise result
     outcomes: list[Outcome] = result
