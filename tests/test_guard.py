@@ -70,6 +70,11 @@ def test_a_reply_cut_by_the_token_limit_ends_at_its_last_sentence() -> None:
         "Kurtosis measures tails."
     )
     assert trim_unfinished("Thanks!") == "Thanks!"
+    # the cap can also fall on a comma, a colon or the dash of a signature the model began
+    for cut in ("It is large when the data,", "Two kinds:", "Large kurtosis –"):
+        assert trim_unfinished(f"Kurtosis measures tails. {cut}") == "Kurtosis measures tails."
+    for whole in ("Glad it helped! 🙏", 'He said "fat tails."', "See the plot (above)"):
+        assert trim_unfinished(whole) == whole
 
 
 def test_short_praise_gets_a_short_thank_you() -> None:

@@ -138,9 +138,13 @@ def enforce_signature(text: str, signature: str) -> str:
 
 
 def trim_unfinished(text: str) -> str:
-    """Cut a reply that ran out of tokens back to its last full sentence, when there is one."""
+    """Cut a reply that ran out of tokens back to its last full sentence, when there is one.
+
+    Unfinished: ending in a word, or in a comma, colon, dash or opening bracket (the token
+    cap can fall there too, or on the dash of a signature the model began). An emoji or a
+    closing mark ends a reply as well as a full stop does."""
     text = text.rstrip()
-    if not text or text[-1] in ".!?)\"'…" or not text[-1].isalnum():
+    if not text or not (text[-1].isalnum() or text[-1] in ",;:-–—(/&"):
         return text
     end = max(text.rfind(p) for p in (". ", "! ", "? ", ".\n", "!\n", "?\n"))
     return text[: end + 1] if end > len(text) * 0.3 else text
