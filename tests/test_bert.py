@@ -1,5 +1,6 @@
-"""The pure-torch BERT encoder gives transformers' vectors, keeps transformers out of a query,
-and hands anything it cannot reproduce back to transformers."""
+"""The lean BERT encoder (torch for batches, numpy for a query) gives transformers' vectors,
+keeps transformers and torch out of a query, and hands anything it cannot reproduce back to
+transformers."""
 
 from __future__ import annotations
 
@@ -66,6 +67,22 @@ def test_lean_embedder_uses_pure_torch_for_minilm() -> None:
     assert max_diff(lean.embed_queries(["Thanks!"]), vectors[:1]) < 1e-6
 
 
+def test_small_batches_run_on_numpy_with_transformers_vectors(folder: Path) -> None:
+    """Up to SMALL_BATCH_TOKENS tokens (a query) go through the numpy forward pass: the same
+    vectors, alone, padded in a small batch, and cut at 256 tokens."""
+    ours = BertEncoder(folder, 256, cls_pooling=False)
+    theirs = transformers_encoder(str(folder), SPEC, 256, cls=False)
+
+    def no_torch(*_args: object) -> None:
+        raise AssertionError("a small batch went to torch")
+
+    ours._forward = no_torch  # type: ignore[method-assign]
+    for text in TEXTS:  # the long one alone is exactly 256 tokens
+        assert max_diff(ours.encode([text]), theirs([text])) < 1e-5
+    small = ["Thanks!", "a", "How does kurtosis reveal fat tails in wealth data?"]
+    assert max_diff(ours.encode(small), theirs(small)) < 1e-5
+
+
 def test_a_query_does_not_import_transformers() -> None:
     code = (
         "import sys\n"
@@ -74,7 +91,7 @@ def test_a_query_does_not_import_transformers() -> None:
         "v = e.embed_queries(['what is kurtosis?'])\n"
         "assert e.backend == 'torch' and len(v[0]) == 384\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "{'transformers', 'sentence_transformers', 'llama_index'}))\n"
+        "{'transformers', 'sentence_transformers', 'llama_index', 'torch'}))\n"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=300)

@@ -2,7 +2,7 @@
 
 Two interchangeable embedders give the same vectors: HFEmbedder goes through LlamaIndex's
 HuggingFaceEmbedding (sentence-transformers), LeanEmbedder applies the model's own pooling
-settings itself, running BERTs on the pure-torch encoder in bert.py (transformers otherwise),
+settings itself, running BERTs on the lean encoder in bert.py (transformers otherwise),
 which skips ~8 s of imports on every cold start. Models are named by a spec that
 resolve_model() turns into something loadable: `pypi:<package>` for a model shipped inside
 a PyPI package (the offline default), a local folder, or a hub id.
@@ -108,7 +108,7 @@ BGE_QUERY_INSTRUCTION = "Represent this question for searching relevant passages
 class LeanEmbedder:
     """Sentence embeddings without sentence-transformers: the model's pooling, then L2 norm.
 
-    A plain BERT folder (all-MiniLM-L6-v2, bge-small) runs on bert.BertEncoder, pure torch,
+    A plain BERT folder (all-MiniLM-L6-v2, bge-small) runs on bert.BertEncoder (torch, numpy),
     because importing transformers' modeling code alone costs 2-3 s of every cold `reply`.
     Any other model, or a folder that encoder refuses, goes through transformers' AutoModel
     with the same tokenization, pooling and normalization. `backend` says which one loaded.
