@@ -153,3 +153,14 @@ def test_bge_settings_pool_on_cls_and_prefix_queries(tmp_path: Path) -> None:
     assert pooling_settings(tmp_path, "BAAI/bge-small-en-v1.5") == (True, 512)
     assert pooling_settings(tmp_path / "nothing", "BAAI/bge-small-en-v1.5") == (True, 512)
     assert LeanEmbedder("BAAI/bge-small-en-v1.5").query_prefix.startswith("Represent this")
+
+
+def test_a_query_loads_numpy_weights_only_and_load_warms_torch() -> None:
+    """reply's query leaves torch's weights unloaded; load() (what index calls while a child
+    reads the PDFs) loads them, so embedding documents does not wait for torch later."""
+    lean = LeanEmbedder(SPEC)
+    lean.embed_queries(["what is kurtosis?"])
+    encoder = lean._load().__self__  # type: ignore[attr-defined]
+    assert encoder._np is not None and encoder._torch is None
+    lean.load()
+    assert encoder._torch is not None

@@ -66,7 +66,7 @@ def _weights(path: Path, layers: int, numpy: bool = False) -> dict[str, Any]:
             raw: dict[str, Any] = load_np(str(path))
         except (TypeError, ValueError) as exc:  # bfloat16: numpy has no such type
             raise UnsupportedModel(f"{path.name}: {exc}") from None
-        floats = {k: v.astype(np.float32) for k, v in raw.items()
+        floats = {k: v.astype(np.float32, copy=False) for k, v in raw.items()
                   if np.issubdtype(v.dtype, np.floating)}
     else:
         import torch
@@ -149,6 +149,10 @@ class BertEncoder:
         self._torch: dict[str, Any] | None = None
         if device == "cpu":
             self._np = _weights(self.path, self.config["num_hidden_layers"], numpy=True)
+
+    def warm(self) -> None:
+        """Import torch and load its weights now (index: while a child reads the PDFs)."""
+        self.weights  # noqa: B018 - the property loads them
 
     @property
     def weights(self) -> dict[str, Any]:

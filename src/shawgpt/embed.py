@@ -28,7 +28,7 @@ class Embedder(Protocol):
     @property
     def loaded(self) -> bool: ...  # has the model been loaded into memory yet?
 
-    def load(self) -> None: ...  # load it now (it loads on first use otherwise)
+    def load(self) -> None: ...  # load what embed_texts needs now (else on first use)
 
     def embed_texts(self, texts: Sequence[str]) -> list[list[float]]: ...
 
@@ -146,7 +146,9 @@ class LeanEmbedder:
         return self._encode is not None
 
     def load(self) -> None:
-        self._load()
+        warm = getattr(getattr(self._load(), "__self__", None), "warm", None)
+        if warm is not None:
+            warm()  # BertEncoder: documents go through torch, queries need only numpy
 
     def _embed(self, texts: Sequence[str]) -> list[list[float]]:
         encode = self._load()
