@@ -156,10 +156,16 @@ class BertEncoder:
 
     @property
     def weights(self) -> dict[str, Any]:
-        """The torch weights, loaded on first use."""
+        """The torch weights, made on first use: on the CPU they share the numpy arrays'
+        memory (no second read of the file), elsewhere they are read for the device."""
         if self._torch is None:
-            self._torch = {name: tensor.to(self.device) for name, tensor in
-                           _weights(self.path, self.config["num_hidden_layers"]).items()}
+            if self._np is not None:
+                import torch
+
+                self._torch = {name: torch.from_numpy(a) for name, a in self._np.items()}
+            else:
+                self._torch = {name: tensor.to(self.device) for name, tensor in
+                               _weights(self.path, self.config["num_hidden_layers"]).items()}
         return self._torch
 
     def encode(self, texts: Sequence[str]) -> list[list[float]]:

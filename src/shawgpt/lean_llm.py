@@ -10,7 +10,7 @@ the generation config's end tokens: the same token ids as transformers' generate
 (tests/test_lean_llm.py). `dtype="int8"` computes what local_llm.quantize_int8's dynamic
 int8 Linear layers compute, with the quantized weights cached for later processes.
 `half_decode` reads the prompt in float32 and makes each later token with float16 copies of
-the weights, ~2.5x faster and no longer bit-exact (see LeanLlama.__init__).
+the weights, ~1.9x faster and no longer bit-exact (see LeanLlama.__init__).
 
 Left out, on purpose: batching (`shawgpt batch` uses transformers), sampling, adapters, CUDA,
 sharded checkpoints, RoPE scaling, biases and other architectures. read_config()
