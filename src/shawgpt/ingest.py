@@ -272,22 +272,6 @@ def punkt_tokenizer() -> Any:
             del sys.modules[name]
 
 
-def read_and_chunk(
-    path: Path, rel: str, digest: str, max_pages: int, pdf_reader: str,
-    chunk_size: int, chunk_overlap: int, cleaner: Cleaner,
-) -> tuple[int, list[Chunk]] | str:
-    """(pages read, chunks) of one file, or the reason it is skipped (SkipFile's message).
-
-    Returns the reason instead of raising so that it comes back whole from a child process
-    (sync.py reads files in one while the embedding model loads).
-    """
-    try:
-        pages = read_pages(path, max_pages, pdf_reader)
-    except SkipFile as exc:
-        return str(exc)
-    return len(pages), chunk_file(rel, digest, pages, chunk_size, chunk_overlap, cleaner)
-
-
 def _page_range(starts: Sequence[tuple[int, int]], start: int, end: int) -> str:
     first = last = 0
     for offset, number in starts:

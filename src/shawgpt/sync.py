@@ -21,7 +21,7 @@ from typing import Any
 from .clean import Cleaner
 from .embed import Embedder
 from .errors import IndexMissingError, InputError, ModelError
-from .ingest import Chunk, SkipFile, file_hash, list_articles, read_and_chunk
+from .ingest import Chunk, SkipFile, chunk_file, file_hash, list_articles, read_pages
 from .store import FileEntry, Manifest, open_index
 from .writer import Generation, llama_metadata, writer_lock
 
@@ -139,7 +139,7 @@ def sync_index(
 
         gen = Generation(root, None if opts.full else base, manifest, opts.chroma_url)
         gen.delete(stale)
-        total = sum(len(c[2]) for c in chunks_by_file.values())
+        total = sum(len(chunks) for _, _, chunks, _ in chunks_by_file.values())
         done = 0
         for rel, (digest, npages, chunks, records) in chunks_by_file.items():
             for start in range(0, len(chunks), 64):
@@ -164,15 +164,21 @@ Outcome = tuple[int, list[Chunk], list[dict[str, Any]]] | str
 
 def _read_job(path: Path, rel: str, digest: str, opts: SyncOptions,
               cleaner: Cleaner) -> Outcome:
-    """(pages, chunks, their Chroma metadata) of one file, or the reason it is skipped."""
-    outcome = read_and_chunk(path, rel, digest, opts.max_pages, opts.pdf_reader,
-                             opts.chunk_size, opts.chunk_overlap, cleaner)
-    if isinstance(outcome, str):
-        return outcome
-    npages, chunks = outcome
+    """(pages, chunks, their Chroma metadata) of one file, or the reason it is skipped:
+    SkipFile's message, returned rather than raised so it comes back whole from the child."""
+    try:
+        pages = read_pages(path, opts.max_pages, opts.pdf_reader)
+    except SkipFile as exc:
+        return str(exc)
+    chunks = chunk_file(rel, digest, pages, opts.chunk_size, opts.chunk_overlap, cleaner)
     records = llama_metadata([c.id for c in chunks], [c.text for c in chunks],
                              [{"file": c.file, "page": c.page} for c in chunks])
-    return npages, chunks, records
+    return len(pages), chunks, records
+
+
+def _read_here(jobs: list[tuple[Path, str, str]], opts: SyncOptions,
+               cleaner: Cleaner) -> list[Outcome]:
+    return [_read_job(path, rel, digest, opts, cleaner) for path, rel, digest in jobs]
 
 
 def _read_all(jobs: list[tuple[Path, str, str]], opts: SyncOptions, cleaner: Cleaner,
@@ -188,7 +194,7 @@ def _read_all(jobs: list[tuple[Path, str, str]], opts: SyncOptions, cleaner: Cle
     """
     if jobs and not embedder.loaded and opts.read_in_child:
         return _read_beside(jobs, opts, cleaner, embedder)
-    return [_read_job(path, rel, digest, opts, cleaner) for path, rel, digest in jobs]
+    return _read_here(jobs, opts, cleaner)
 
 
 def _read_beside(jobs: list[tuple[Path, str, str]], opts: SyncOptions, cleaner: Cleaner,
@@ -233,7 +239,7 @@ def _read_beside(jobs: list[tuple[Path, str, str]], opts: SyncOptions, cleaner: 
     try:
         result = pickle.loads(payload)
     except Exception:  # the child could not run here (its interpreter, its imports)
-        return [_read_job(path, rel, digest, opts, cleaner) for path, rel, digest in jobs]
+        return _read_here(jobs, opts, cleaner)
     sys.stderr.write(messages)
     if isinstance(result, BaseException):
         raise result
@@ -248,7 +254,7 @@ def read_child() -> None:
     jobs, opts, cleaner = pickle.load(sys.stdin.buffer)
     result: list[Outcome] | Exception
     try:
-        result = [_read_job(path, rel, digest, opts, cleaner) for path, rel, digest in jobs]
+        result = _read_here(jobs, opts, cleaner)
     except Exception as exc:  # a ShawGPTError (reader not installed...) is raised by the parent
         result = exc
     try:
