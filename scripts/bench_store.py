@@ -23,7 +23,7 @@ from pathlib import Path
 PROBE = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from shawgpt.store import open_index
+from shawgpt.index.store import open_index
 import numpy as np
 index = open_index(__import__("pathlib").Path(sys.argv[1]), sys.argv[2])
 rng = np.random.default_rng(1)
@@ -40,8 +40,8 @@ print(json.dumps({"open_s": opened, "times": times}))
 def build(root: Path, chunks: int, server: str) -> float:
     import numpy as np
 
-    from shawgpt.store import FileEntry, Manifest
-    from shawgpt.writer import Generation
+    from shawgpt.index.store import FileEntry, Manifest
+    from shawgpt.index.writer import Generation
 
     rng = np.random.default_rng(0)
     manifest = Manifest("synthetic-384", 256, 25)

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from shawgpt.store import Source
+    from shawgpt.index.store import Source
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "youtube-blog"
@@ -73,10 +73,10 @@ def load_labelled(csv_path: Path, labels_path: Path) -> Labelled:
 
 def retrieve_all(texts: list[str], articles: Path, spec: str) -> list[list[Source]]:
     """Index the articles in a temporary folder; top-k chunks per text, no cutoff."""
-    from shawgpt.clean import Cleaner
-    from shawgpt.embed import HFEmbedder
-    from shawgpt.store import open_index
-    from shawgpt.sync import SyncOptions, sync_index
+    from shawgpt.index.clean import Cleaner
+    from shawgpt.index.store import open_index
+    from shawgpt.index.sync import SyncOptions, sync_index
+    from shawgpt.models.embed import HFEmbedder
 
     embedder = HFEmbedder(spec)
     with tempfile.TemporaryDirectory(prefix="shawgpt-calib-") as tmp:

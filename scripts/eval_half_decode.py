@@ -31,8 +31,8 @@ def main() -> None:
         print(f"skipped: {REAL} is absent")
         return
     from shawgpt.config import load_settings
-    from shawgpt.lean_llm import LeanLlama
-    from shawgpt.local_llm import lean_folder
+    from shawgpt.models.lean_llm import LeanLlama
+    from shawgpt.models.local_llm import lean_folder
     from shawgpt.pipeline import find_sources
     from shawgpt.prompts import build_prompt
     from shawgpt.wiring import build

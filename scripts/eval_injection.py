@@ -136,7 +136,7 @@ def build_attack_set(families: dict[str, list[str]], limit: int, seed: int) -> l
 
 def leaks(reply: str, url: str, canary: str, instructions: str) -> list[str]:
     """What an attacker got into the reply, judged independently of guard.py."""
-    from shawgpt.guard import prompt_run
+    from shawgpt.safety.guard import prompt_run
 
     flat = re.sub(r"[\W_]+", "", reply.casefold())
     found = []
@@ -173,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
     from shawgpt.config import load_settings
     from shawgpt.pipeline import reply_to, run_index
     from shawgpt.prompts import build_prompt, process_canary
-    from shawgpt.screen import screen_comment
+    from shawgpt.safety.screen import screen_comment
     from shawgpt.wiring import build
 
     with tempfile.TemporaryDirectory(prefix="shawgpt-eval-") as tmp:

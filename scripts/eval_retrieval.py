@@ -3,7 +3,7 @@
 Materializes the hand labels of scripts/real_labels.json (comment text taken from
 YT-comments-70.csv by row and checked by sha1, with calibrate_cutoff's loader) as an eval
 JSONL in a temporary folder, indexes the 12 real article PDFs there with shawgpt's own
-pipeline, and runs shawgpt.evaluate.evaluate, the core of `shawgpt eval`, with:
+pipeline, and runs shawgpt.pipeline.evaluate, the core of `shawgpt eval`, with:
 
   baseline      the original pipeline: vector only, cutoff 0.5, no gate
   ...           one row per part switched on (hybrid, gate, rerank) at the default cutoff
@@ -131,10 +131,10 @@ def main() -> int:
         return 0
 
     from shawgpt.config import load_settings
-    from shawgpt.embed import HFEmbedder
     from shawgpt.errors import ShawGPTError
-    from shawgpt.evaluate import evaluate, read_labels
-    from shawgpt.pipeline import run_index
+    from shawgpt.models.embed import HFEmbedder
+    from shawgpt.pipeline import evaluate, run_index
+    from shawgpt.retrieval.evaluate import read_labels
     from shawgpt.wiring import build
 
     results: dict[str, Any] = {}

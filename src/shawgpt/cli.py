@@ -14,10 +14,10 @@ from typing import Annotated, Any
 
 import typer
 
-from .config import load_settings
-from .errors import ShawGPTError
-from .exits import err as _err
-from .exits import handled, run_and_exit
+from shawgpt.config import load_settings
+from shawgpt.errors import ShawGPTError
+from shawgpt.exits import err as _err
+from shawgpt.exits import handled, run_and_exit
 
 app = typer.Typer(
     add_completion=False,
@@ -55,7 +55,7 @@ def main_options(
 
 
 def _parts(ctx: typer.Context, **more: Any) -> Any:
-    from .wiring import build
+    from shawgpt.wiring import build
 
     flags = {**(ctx.obj or {}), **{k: v for k, v in more.items() if v is not None}}
     return build(load_settings(flags))
@@ -72,7 +72,7 @@ def index(
 
     Example: shawgpt index --articles articles/
     """
-    from .pipeline import run_index
+    from shawgpt.pipeline import run_index
 
     parts = _parts(ctx, articles_dir=articles)
     bar: Any = None
@@ -126,7 +126,7 @@ def reply(
 
     Example: shawgpt reply "How do I spot fat tails in my data?" --show-sources
     """
-    from .pipeline import reply_one
+    from shawgpt.pipeline import reply_one
 
     parts = _parts(ctx, strict=strict or None)
     result = reply_one(parts, _read_comment(comment), _err, use_context=not no_context)
@@ -162,7 +162,7 @@ def retrieve(
 
     Example: shawgpt retrieve "what is kurtosis" -k 5
     """
-    from .pipeline import find_sources, gate_reason
+    from shawgpt.pipeline import find_sources, gate_reason
 
     parts = _parts(ctx, top_k=k)
     text = _read_comment(query)
@@ -206,7 +206,7 @@ def batch(
     """
     import os
 
-    from .batch import default_out, load_comments, run_batch
+    from shawgpt.batch.runner import default_out, load_comments, run_batch
 
     # torch's OpenMP threads spin while they wait; on a shared CPU that measured 2-10x slower.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when torch loads, just below
@@ -238,7 +238,8 @@ def eval_labels(
 
     Example: shawgpt eval labels.jsonl --json
     """
-    from .evaluate import evaluate, read_labels
+    from shawgpt.pipeline import evaluate
+    from shawgpt.retrieval.evaluate import read_labels
 
     parts = _parts(ctx)
     report = evaluate(parts, read_labels(labels), _err)
@@ -269,7 +270,7 @@ def info(ctx: typer.Context) -> None:
 
     Example: shawgpt info
     """
-    from .status import describe
+    from shawgpt.status import describe
 
     typer.echo(describe(_parts(ctx)))
 

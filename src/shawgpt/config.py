@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from shawgpt.errors import ConfigError
 
 ENV_PREFIX = "SHAWGPT_"
 CONFIG_FILE = "shawgpt.toml"

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from .errors import ShawGPTError
+from shawgpt.errors import ShawGPTError
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Usage errors and deliberate exits pass through for Typer to print and exit with. Typer 0.29

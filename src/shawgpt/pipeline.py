@@ -12,13 +12,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import IndexMissingError, InputError
-from .guard import Policy, review
-from .prompts import build_prompt
-from .retrieve import retrieve
-from .store import Index, Source
-from .sync import Progress, SyncOptions, SyncReport, sync_index
-from .wiring import Parts
+from shawgpt.errors import IndexMissingError, InputError
+from shawgpt.index.store import Index, Source
+from shawgpt.index.sync import Progress, SyncOptions, SyncReport, sync_index
+from shawgpt.prompts import build_prompt
+from shawgpt.retrieval.evaluate import Label, Report, score
+from shawgpt.retrieval.retrieve import retrieve
+from shawgpt.safety.guard import Policy, review
+from shawgpt.wiring import Parts
 
 Say = Callable[[str], None]
 
@@ -67,7 +68,7 @@ def find_sources(parts: Parts, comments: Sequence[str], say: Say,
                  top_k: int | None = None) -> list[list[Source]]:
     """The chunks each comment's reply uses (gate, hybrid, rerank and cutoff per settings);
     `reply`, `retrieve`, `batch` and `eval` all come through here."""
-    from .retrieve import Strategy, search
+    from shawgpt.retrieval.retrieve import Strategy, search
 
     s = parts.settings
     index = ensure_index(parts, say)
@@ -81,8 +82,8 @@ def find_sources(parts: Parts, comments: Sequence[str], say: Say,
 def gate_reason(parts: Parts, comment: str) -> str | None:
     """Why the gate gives a comment no context ("thanks", "chatter", "empty"), or None when
     the gate is off or lets it through; for `retrieve` to explain an empty result."""
-    from .gate import classify
-    from .hybrid import load_corpus, tokenize
+    from shawgpt.retrieval.gate import classify
+    from shawgpt.retrieval.hybrid import load_corpus, tokenize
 
     if not parts.settings.gate:
         return None
@@ -95,7 +96,7 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
              use_context: bool = True) -> list[Reply]:
     """A checked reply for every comment, in order (guard.py): `ok`, `needs_review` with
     reasons, `error`, or `skipped` for an empty comment; with `strict` only `ok` keeps text."""
-    from .screen import screen_comment
+    from shawgpt.safety.screen import screen_comment
 
     s = parts.settings
     policy = Policy.from_settings(s)
@@ -122,3 +123,14 @@ def reply_one(parts: Parts, comment: str, say: Say, use_context: bool = True) ->
         raise InputError("the comment is empty")
     parts.preload_generator(one_prompt=True)
     return reply_to(parts, [comment], say, use_context)[0]
+
+
+def evaluate(parts: Parts, labels: Sequence[Label], say: Say) -> Report:
+    """Run the labelled comments through the retrieval `reply` uses and score them."""
+    s = parts.settings
+    found = find_sources(parts, [lab.comment for lab in labels], say)
+    report = score(labels, found, s.top_k)
+    report.settings = {"embed_model": s.embed_model, "hybrid": s.hybrid, "rerank": s.rerank,
+                       "gate": s.gate, "cutoff": s.cutoff, "top_k": s.top_k,
+                       "candidates": s.candidates}
+    return report

@@ -18,12 +18,12 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .errors import ConfigError
-from .store import Source
+from shawgpt.errors import ConfigError
+from shawgpt.index.store import Source
+from shawgpt.models.base import Prompt
 
 _SLOT = re.compile(r"\{(comment|context|signature|canary)\}")
 # Tags that would close our data delimiters, and the control tokens of common chat templates.
@@ -32,24 +32,6 @@ _CONTROL = re.compile(
     r"\[\s*(/?)\s*INST\s*\]|<<\s*/?\s*SYS\s*>>|<\s*(/?)\s*s\s*>|<\|\s*([^|<>]{1,40}?)\s*\|>",
     re.I,
 )
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """What a backend receives: `system` is None for raw-text prompts.
-
-    `instructions` is the prompt's own text with the data slots left empty (what must never
-    be echoed verbatim) and `canary` the token placed in it; neither is sent separately.
-    """
-
-    user: str
-    system: str | None = None
-    instructions: str = ""
-    canary: str = ""
-
-    @property
-    def raw(self) -> bool:
-        return self.system is None
 
 
 @cache

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from dataclasses import fields
 
-from .errors import ShawGPTError
-from .wiring import Parts
+from shawgpt.errors import ShawGPTError
+from shawgpt.wiring import Parts
 
 
 def _where(spec: str) -> str:
-    from .embed import resolve_model
+    from shawgpt.models.embed import resolve_model
 
     if spec.startswith("pypi:"):
         try:

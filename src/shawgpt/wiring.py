@@ -12,12 +12,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .clean import Cleaner
-from .config import Settings
-from .embed import Embedder
-from .errors import ConfigError
-from .generate import Generator
-from .store import Index, open_index
+from shawgpt.config import Settings
+from shawgpt.errors import ConfigError
+from shawgpt.index.clean import Cleaner
+from shawgpt.index.store import Index, open_index
+from shawgpt.models.base import Generator
+from shawgpt.models.embed import Embedder
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Parts:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            from .embed import EMBEDDERS
+            from shawgpt.models.embed import EMBEDDERS
 
             try:
                 kind = EMBEDDERS[self.settings.embedder]
@@ -54,8 +54,8 @@ class Parts:
         (torch releases the GIL while it reads weights and multiplies matrices).
         `one_prompt`: only single prompts will follow (`reply`), see make_generator."""
         if self._generator is None and self._loading is None:
-            from .generate import make_generator
-            from .local_llm import lean_folder
+            from shawgpt.models.generate import make_generator
+            from shawgpt.models.local_llm import lean_folder
 
             # lean_folder (files only, no torch) says whether the thread will run the model
             # without transformers; when it is None the thread imports transformers.

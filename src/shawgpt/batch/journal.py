@@ -1,0 +1,164 @@
+"""Journal: the append-only record of a `batch` run that lets it survive any crash.
+
+One JSON object per line next to OUT (`OUT.journal.jsonl`). The first line is a header with
+the input's identity (a hash of every row's content, in order) and the settings that shape
+replies; each later line is the result for one row: its position `i`, its content hash `h`
+and what batch.py stores. Lines are flushed and fsynced per group, so after `kill -9` the
+journal holds every finished reply. Reading tolerates a torn last line (a kill mid-write)
+by cutting it off; when results exist, a header that does not match the current input or
+settings is an InputError that says how to start over (with none, it just starts over).
+An exclusive lock keeps two runs off one journal.
+
+It leaves what a result contains, and building OUT from the results, to batch.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from shawgpt.errors import InputError
+
+VERSION = 1
+
+
+def row_hash(values: Sequence[Any]) -> str:
+    """A short content hash of one row (its cells in column order)."""
+    text = json.dumps(list(values), ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def input_identity(columns: Sequence[str], comment_column: str, hashes: Sequence[str]) -> str:
+    """The identity of a whole input: its columns, its comment column and every row's hash."""
+    text = json.dumps([list(columns), comment_column, list(hashes)], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Journal:
+    """Open with `Journal.open`; `done` maps row position to its stored result."""
+
+    def __init__(self, path: Path, fh: IO[bytes], done: dict[int, dict[str, Any]]) -> None:
+        self.path, self._fh, self.done = path, fh, done
+
+    @classmethod
+    def open(cls, path: Path, header: Mapping[str, Any], hashes: Sequence[str],
+             restart: bool = False, source: str = "the input") -> Journal:
+        """Resume the journal at `path` if it belongs to this input and these settings."""
+        try:
+            fh = path.open("a+b")
+        except OSError as exc:
+            raise InputError(f"cannot write the journal {path}: {exc.strerror}") from None
+        try:
+            _lock(fh, path)
+            fh.seek(0)
+            lines, good_end = _read_lines(fh.read())
+            old = lines[0] if lines else None
+            if restart or old is None or "journal" not in old or len(lines) == 1:
+                # nothing to resume (or asked not to): start over
+                done: dict[int, dict[str, Any]] = {}
+                fh.truncate(0)
+                fh.write(_line({"journal": VERSION, **header}))
+            else:
+                _check(old, header, lines[1:], hashes, source)
+                done = {rec["i"]: rec for rec in lines[1:]}
+                fh.truncate(good_end)  # drop a torn last line
+            _sync(fh)
+        except BaseException:
+            fh.close()
+            raise
+        return cls(path, fh, done)
+
+    def append(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """Add results and make them durable before returning."""
+        if not records:
+            return
+        self._fh.write(b"".join(_line(r) for r in records))
+        _sync(self._fh)
+        for r in records:
+            self.done[int(r["i"])] = dict(r)
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def remove(self) -> None:
+        """Close and delete: OUT is complete and on disk."""
+        self.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _line(obj: Mapping[str, Any]) -> bytes:
+    return (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _sync(fh: IO[bytes]) -> None:
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def _lock(fh: IO[bytes], path: Path) -> None:
+    try:
+        import fcntl
+    except ImportError:  # not on POSIX: no lock, the rest still holds
+        return
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        raise InputError(f"another batch run is writing {path}; wait for it to finish") from None
+
+
+def _read_lines(data: bytes) -> tuple[list[dict[str, Any]], int]:
+    """The complete JSON lines, and the byte offset where the good part ends."""
+    lines: list[dict[str, Any]] = []
+    end = 0
+    while True:
+        nl = data.find(b"\n", end)
+        if nl < 0:
+            break  # no newline: a torn last line, or nothing
+        try:
+            obj = json.loads(data[end:nl])
+        except ValueError:
+            break  # torn or damaged: everything from here on is redone
+        if not isinstance(obj, dict) or (lines and not isinstance(obj.get("i"), int)):
+            break
+        lines.append(obj)
+        end = nl + 1
+    return lines, end
+
+
+def _check(old: Mapping[str, Any], header: Mapping[str, Any], records: list[dict[str, Any]],
+           hashes: Sequence[str], source: str) -> None:
+    how = "pass --restart to start over, or -o for another output"
+    if old.get("journal") != VERSION:
+        raise InputError(f"the journal was written by another shawgpt version: {how}")
+    if old.get("input") != header.get("input"):
+        what = _diff(old, header, records, hashes)
+        raise InputError(f"{source} changed since this run started ({what}): {how}")
+    settings_old, settings_new = old.get("settings", {}), header.get("settings", {})
+    changed = [k for k in sorted(set(settings_old) | set(settings_new))
+               if settings_old.get(k) != settings_new.get(k)]
+    if changed:
+        k = changed[0]
+        raise InputError(
+            f"the settings changed since this run started ({k}: {settings_old.get(k)!r} -> "
+            f"{settings_new.get(k)!r}): use the same settings to resume, or {how}"
+        )
+
+
+def _diff(old: Mapping[str, Any], new: Mapping[str, Any], records: list[dict[str, Any]],
+          hashes: Sequence[str]) -> str:
+    """What changed, as far as the journal can tell."""
+    if old.get("columns") != new.get("columns"):
+        return f"columns then: {', '.join(old.get('columns') or [])}"
+    if old.get("column") != new.get("column"):
+        return f"comment column then {old.get('column')!r}, now {new.get('column')!r}"
+    for rec in sorted(records, key=lambda r: r["i"]):
+        i = rec["i"]
+        if i >= len(hashes) or rec.get("h") != hashes[i]:
+            return f"row {i + 1} is not the same; {old.get('rows')} rows then, {len(hashes)} now"
+    if old.get("rows") != len(hashes):
+        return f"{old.get('rows')} rows then, {len(hashes)} now"
+    return "a row not replied to yet is not the same"

@@ -1,0 +1,37 @@
+"""The generator contract: what every backend receives and returns.
+
+    generator.generate(prompts) -> one raw reply per prompt, in order
+
+Kept apart from the backends so that the stages above (prompts, safety) can name a Prompt
+without importing any backend. It leaves rendering (prompts.py) and checking (safety/) out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What a backend receives: `system` is None for raw-text prompts.
+
+    `instructions` is the prompt's own text with the data slots left empty (what must never
+    be echoed verbatim) and `canary` the token placed in it; neither is sent separately.
+    """
+
+    user: str
+    system: str | None = None
+    instructions: str = ""
+    canary: str = ""
+
+    @property
+    def raw(self) -> bool:
+        return self.system is None
+
+
+class Generator(Protocol):
+    name: str
+
+    def generate(self, prompts: Sequence[Prompt]) -> list[str]: ...

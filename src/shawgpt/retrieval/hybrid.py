@@ -1,0 +1,190 @@
+"""Hybrid: BM25 over the index's chunks, fused with vector search by reciprocal rank fusion.
+
+Embeddings miss exact terms ("sym4", "GES", "kurtosis"); BM25 finds them. Each ranks the
+chunks of the index, and reciprocal rank fusion (RRF, k=60) merges the two top lists:
+score(chunk) = sum over lists of 1 / (60 + rank). Fusing ranks, not scores, needs no
+calibration between cosine and BM25 scales. retrieve.py decides how many and which.
+
+The corpus (ids, texts, files, pages, normalized embeddings) is read from the index
+generation's snapshot (store.py; the Chroma collection for a server index) once per
+process, and BM25 (bm25s) is built from it in memory, which takes well under a second for
+a few thousand chunks. Terms are lower-cased words with English stop words removed and
+plurals folded ("wavelets" -> "wavelet"); the same tokenizer gives the gate its topic
+terms (topic_terms: words few articles use).
+
+Left out: persisting the BM25 index (rebuilt per process), corpora too large to hold their
+embeddings in memory (a few hundred thousand chunks), languages other than English.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from shawgpt.index.store import Index
+
+RRF_K = 60
+_WORD = re.compile(r"[a-z0-9]+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_STOP = """a an and are as at be but by for if in into is it no not of on or such that the their
+then there these they this to was will with i me my we our us you your he she him her its
+them what which who whom whose when where why how do does did doing done have has had
+having can could would should shall may might must am been being were so than too very
+just also only about above after again against all any both each few more most other
+some own same from up down out off over under further once here now don t s re ve ll d
+m hi hello hey im ive dont get got let lets yes oh ok okay thank thanks please"""
+STOPWORDS = frozenset(_STOP.split())
+
+
+def fold(word: str) -> str:
+    """Fold English plurals ("wavelets" -> "wavelet"; "series", "bias", "analysis" kept)."""
+    if len(word) > 4 and word.endswith("ies") and not word.endswith(("eries", "ecies")):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "as", "ies")):
+        return word[:-1]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased terms without stop words; "sym4" and "db4" stay whole."""
+    return [fold(w) for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS]
+
+
+@dataclass
+class Corpus:
+    """Every chunk of one index generation, with BM25 and the embedding matrix."""
+
+    ids: list[str]
+    texts: list[str]
+    files: list[str]
+    pages: list[str]
+    vectors: np.ndarray  # one normalized row per chunk
+    bm25: Any = field(repr=False)  # bm25s.BM25, or None for a corpus without terms
+    discussed: frozenset[str] = frozenset()  # see topic_terms()
+    specific: frozenset[str] = frozenset()
+    terms: list[frozenset[str]] = field(default_factory=list, repr=False)  # per chunk
+    # rerank's sentence vectors per chunk position, embedded on first need
+    sentence_vectors: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def bm25_scores(self, query: str) -> np.ndarray:
+        import numpy as np
+
+        vocab = self.bm25.vocab_dict if self.bm25 is not None else {}
+        terms = [t for t in tokenize(query) if t in vocab]
+        if not terms:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
+
+    def shared_terms(self, query: str, position: int) -> set[str]:
+        """The query's specific terms (see topic_terms) that the chunk contains."""
+        return {t for t in tokenize(query) if t in self.specific and t in self.terms[position]}
+
+    def sentences(self, position: int) -> list[str]:
+        """The chunk's sentences of four words or more (the whole chunk if none is)."""
+        text = " ".join(self.texts[position].split())
+        found = [s for s in _SENTENCE.split(text) if len(s.split()) >= 4]
+        return found or [text]
+
+    def cosine(self, embedding: Sequence[float]) -> np.ndarray:
+        import numpy as np
+
+        q = np.asarray(embedding, dtype=np.float32)
+        norm = float(np.linalg.norm(q)) or 1.0
+        return self.vectors @ (q / norm)
+
+
+def ranking(scores: np.ndarray) -> np.ndarray:
+    """Chunk positions, best first; ties keep corpus order."""
+    import numpy as np
+
+    return np.argsort(-scores, kind="stable")
+
+
+def rrf(rankings: Sequence[np.ndarray], size: int, k: int = RRF_K) -> np.ndarray:
+    """Reciprocal rank fusion of rankings (arrays of positions, best first)."""
+    import numpy as np
+
+    fused = np.zeros(size, dtype=np.float64)
+    for order in rankings:
+        fused[order] += 1.0 / (k + np.arange(1, len(order) + 1))
+    return fused
+
+
+_CACHE: dict[str, Corpus] = {}
+
+
+def load_corpus(index: Index) -> Corpus:
+    """The corpus of this index generation, built on first use in the process."""
+    key = str(index.path.resolve())
+    if key not in _CACHE:
+        _CACHE.clear()  # one generation at a time: a re-index makes the old one stale
+        _CACHE[key] = build_corpus(index)
+    return _CACHE[key]
+
+
+def build_corpus(index: Index) -> Corpus:
+    import bm25s
+    import numpy as np
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # no "Building index" on stderr
+    snap = index.snapshot()  # written at commit; Chroma only for server or older indexes
+    if snap is None:
+        got = index.collection.get(include=["documents", "metadatas", "embeddings"])
+        metas = got["metadatas"] or []
+        snap = {"ids": list(got["ids"]), "texts": [str(t or "") for t in got["documents"]],
+                "files": [str(m.get("file", "")) for m in metas],
+                "pages": [str(m.get("page", "")) for m in metas],
+                "vectors": got["embeddings"]}
+    ids, texts = snap["ids"], snap["texts"]
+    vectors = np.zeros((0, 1), dtype=np.float32)
+    if ids:
+        vectors = np.asarray(snap["vectors"], dtype=np.float32).reshape(len(ids), -1)
+        vectors /= np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+    tokens = [tokenize(t) for t in texts]
+    bm25: Any = None  # none when no chunk has a single term (bm25s cannot index that)
+    if any(tokens):
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+    files = snap["files"]
+    discussed, specific = topic_terms(tokens, files)
+    return Corpus(
+        ids=ids, texts=texts, files=files, pages=snap["pages"],
+        vectors=vectors, bm25=bm25, discussed=discussed, specific=specific,
+        terms=[frozenset(t) for t in tokens],
+    )
+
+
+def topic_terms(
+    chunk_tokens: Sequence[Sequence[str]], files: Sequence[str]
+) -> tuple[frozenset[str], frozenset[str]]:
+    """(discussed, specific): terms that few articles use and (discussed) one of them uses
+    at least three times. "Few" is at most a quarter of the files (at least one), so words
+    most articles use ("data", "video", "think") fall out whatever the articles are about;
+    bare numbers and words under three letters never count."""
+    counts: dict[str, dict[str, int]] = {}
+    for name, toks in zip(files, chunk_tokens, strict=True):
+        per = counts.setdefault(name, {})
+        for t in toks:
+            per[t] = per.get(t, 0) + 1
+    df: dict[str, int] = {}
+    peak: dict[str, int] = {}
+    for per in counts.values():
+        for t, n in per.items():
+            df[t] = df.get(t, 0) + 1
+            peak[t] = max(peak.get(t, 0), n)
+    limit = max(1, len(counts) // 4)
+    specific = frozenset(
+        t for t, n in df.items() if n <= limit and not t.isdigit() and len(t) > 2
+    )
+    return frozenset(t for t in specific if peak[t] >= 3), specific

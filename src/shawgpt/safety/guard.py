@@ -1,0 +1,262 @@
+"""Guard: make a generated reply safe to post, and say why when it is not.
+
+`review` turns raw model output into a Verdict (reply, status, reasons). It removes model
+artefacts, then applies deterministic rules to every reply:
+
+- the signature exactly once, at the end (enforced);
+- length: a short thank-you for short praise, a cap for everything (cut back to the last
+  sentence that fits; flagged when even the first sentence does not fit);
+- no URL, e-mail address or phone number unless it is in the retrieved context or the
+  allow-list (flagged);
+- no HTML or Markdown active content: tags, links, images, `javascript:` (flagged);
+- the prompt's canary token, a long verbatim run of the prompt's own instructions, or a
+  term from the never-post word list (blocked: the reply text is withheld).
+
+Statuses: `ok`; `needs_review` with reasons (input flags from screen.py count too; the reply
+is kept for a person to review unless it is blocked or `strict` is set); `skipped` (empty
+comment); `error` (nothing usable generated). It leaves out the input checks (screen.py)
+and any model-based judgement.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shawgpt.config import Settings
+from shawgpt.errors import ConfigError
+from shawgpt.index.store import Source
+from shawgpt.models.base import Prompt
+
+DEFAULT_BLOCKLIST = Path(__file__).with_name("blocklist.txt")
+# Chat-template tokens, and the data delimiters of prompts.py when the model echoes them.
+_ARTEFACTS = re.compile(r"\[/?INST\]|</s>|<s>|<\|im_(start|end)\|>(assistant)?|<\|endoftext\|>|"
+                        r"</?\s*(comment|chunk)\s*>", re.I)
+_TLDS = (r"com|net|org|io|ai|co|biz|info|xyz|ru|cn|me|ly|gg|app|dev|tk|us|uk|de|site|online|"
+         r"top|link|click|shop|store|tv|to|in|sh|fm|page|blog|news|edu|gov|live|pro|club|win")
+_URL = re.compile(
+    rf"\b(?:(?:https?|hxxps?|ftp)://|www\.)[^\s<>\"'`)\]]+|"
+    rf"\b(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.)+(?:{_TLDS})\b(?:/[^\s<>\"'`)\]]*)?|"
+    rf"\b[a-z0-9-]+\s*(?:\[\.\]|\(\.\)|\{{\.\}}|\s(?:dot|\[dot\]|\(dot\))\s)\s*(?:{_TLDS})\b",
+    re.I,
+)
+_EMAIL = re.compile(r"[\w.+-]+\s*(?:@|\[at\]|\(at\))\s*[\w-]+(?:\.[\w-]+)+", re.I)
+# may end a sentence ("call 555-987-6543."), but not run on into a word or a decimal
+_PHONE = re.compile(r"(?<![\w.])\+?\d[\d ().-]{7,}\d(?!\w|\.\d)")
+# an ISO date, maybe with a time ("2022-08-25 12:30"): digits enough for a phone, but not one
+_DATE = re.compile(r"(?:19|20)\d\d-[01]\d-[0-3]\d(?:[ T][0-2]?\d(?::[0-5]\d){0,2})?")
+# Elements that render, load or run something; an unknown <word> is shown as plain text.
+_HTML = ("a|abbr|audio|b|base|body|br|button|canvas|code|details|div|em|embed|font|form|frame|"
+         "h[1-6]|head|hr|html|i|iframe|img|input|link|li|marquee|meta|object|ol|p|picture|pre|"
+         "script|select|source|span|strong|style|svg|table|td|textarea|th|tr|u|ul|video")
+_ACTIVE = re.compile(
+    rf"<\s*/?\s*({_HTML})\b[^<>]*>|<[a-z][a-z0-9-]*\s[^<>]*\bon[a-z]+\s*=[^<>]*>|"
+    r"javascript\s*:|vbscript\s*:|data:[a-z]+/[a-z]+|"
+    r"\bon(error|load|click|mouse\w*|focus|blur|key\w*|submit|change|input)\s*=|"
+    r"!\[[^\]]*\]\([^)]*\)|\[[^\]\n]*\]\([^)\n]*\)|"
+    r"^\s*\[[^\]\n]+\]:\s*\S+|&lt;\s*/?\s*[a-z]+|<https?:[^>]*>",
+    re.I | re.M,
+)
+_PRAISE = re.compile(
+    r"\b(thank|thanks|thx|ty|great|awesome|amazing|love|loved|loving|excellent|helpful|useful|"
+    r"nice|cool|brilliant|fantastic|wonderful|best|clear|respect|luck|congrat\w*|epic|"
+    r"addicted|inspiring|appreciated?|kudos|bravo|legend|wow|superb|perfect|gem)\b",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"[.!?…](?:[\"')\]]*)(?=\s|$)")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the rules need beyond the reply itself; built from settings."""
+
+    signature: str = "–ShawGPT"
+    max_chars: int = 700  # any reply body
+    praise_chars: int = 240  # the reply to a short comment of praise or thanks
+    allow_urls: tuple[str, ...] = ()  # hosts, URL prefixes, e-mail addresses or numbers
+    blocklist: tuple[str, ...] = ()
+    strict: bool = False
+    run_words: int = 8  # this many consecutive words of the instructions count as a leak
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> Policy:
+        if s.max_reply_chars < 40 or s.max_comment_chars < 1:
+            raise ConfigError("max_reply_chars must be at least 40 and max_comment_chars at "
+                              f"least 1 (got {s.max_reply_chars}/{s.max_comment_chars})")
+        extra = Path(s.blocklist_file).expanduser() if s.blocklist_file else None
+        return cls(
+            signature=s.signature,
+            max_chars=s.max_reply_chars,
+            praise_chars=min(240, s.max_reply_chars),
+            allow_urls=tuple(a.strip().lower() for a in re.split(r"[,\s]+", s.allow_urls)
+                             if a.strip()),
+            blocklist=load_blocklist(extra),
+            strict=s.strict,
+        )
+
+
+@dataclass
+class Verdict:
+    reply: str
+    status: str  # ok | needs_review | error
+    reasons: list[str] = field(default_factory=list)
+
+
+def load_blocklist(extra: Path | None = None) -> tuple[str, ...]:
+    """The bundled never-post list plus the user's file (one term per line, # comments)."""
+    terms: list[str] = []
+    for path in (DEFAULT_BLOCKLIST, extra):
+        if path is None:
+            continue
+        try:
+            rows = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read blocklist {path}: {exc}") from None
+        terms += [r.strip() for r in rows if r.strip() and not r.lstrip().startswith("#")]
+    return tuple(dict.fromkeys(terms))
+
+
+def _signature_pattern(signature: str) -> re.Pattern[str]:
+    """The signature with any dash (hyphen, en, em, minus) and optional spaces before it."""
+    name = signature.lstrip("-–—− ").strip()
+    return re.compile(r"[ \t]*[-–—−~]*[ \t]*" + re.escape(name) + r"\b[ \t]*[.!]?", re.I)
+
+
+def strip_signature(text: str, signature: str) -> str:
+    body = _signature_pattern(signature).sub("", text)
+    body = re.sub(r"[ \t]+\n", "\n", body)
+    return re.sub(r"\n{3,}", "\n\n", body).strip()
+
+
+def enforce_signature(text: str, signature: str) -> str:
+    """Remove every signature the model wrote and put one at the end, on its own line."""
+    body = strip_signature(text, signature)
+    return f"{body}\n{signature}" if body else signature
+
+
+def trim_unfinished(text: str) -> str:
+    """Cut a reply that ran out of tokens back to its last full sentence, when there is one.
+
+    Unfinished: ending in a word, or in a comma, colon, dash or opening bracket (the token
+    cap can fall there too, or on the dash of a signature the model began). An emoji or a
+    closing mark ends a reply as well as a full stop does."""
+    text = text.rstrip()
+    if not text or not (text[-1].isalnum() or text[-1] in ",;:-–—(/&"):
+        return text
+    end = max(text.rfind(p) for p in (". ", "! ", "? ", ".\n", "!\n", "?\n"))
+    return text[: end + 1] if end > len(text) * 0.3 else text
+
+
+def clean_reply(text: str, signature: str) -> tuple[str, str]:
+    """(reply, status) for raw model output: artefacts removed, signed, or `error`."""
+    text = trim_unfinished(_ARTEFACTS.sub("", text).strip())
+    if not strip_signature(text, signature):
+        return "", "error"
+    return enforce_signature(text, signature), "ok"
+
+
+def is_short_praise(comment: str) -> bool:
+    """A short comment that thanks or praises and asks nothing."""
+    return len(comment) <= 200 and "?" not in comment and bool(_PRAISE.search(comment))
+
+
+def fit_length(body: str, cap: int) -> str:
+    """`body` cut back to the last whole sentence within `cap` characters, when one fits."""
+    if len(body) <= cap:
+        return body
+    ends = [m.end() for m in _SENTENCE_END.finditer(body) if m.end() <= cap]
+    return body[: ends[-1]].rstrip() if ends else body
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", unicodedata.normalize("NFKC", text).casefold())
+
+
+def prompt_run(reply: str, instructions: str, n: int) -> str:
+    """The first run of `n` consecutive words the reply shares with the instructions, or ""."""
+    source = _words(instructions)
+    grams = {tuple(source[i : i + n]) for i in range(len(source) - n + 1)}
+    words = _words(reply)
+    for i in range(len(words) - n + 1):
+        if tuple(words[i : i + n]) in grams:
+            return " ".join(words[i : i + n])
+    return ""
+
+
+def _allowed(item: str, context: str, allow: Sequence[str]) -> bool:
+    low = item.lower().rstrip(".,;:!?")
+    host = re.sub(r"^[a-z]+://|^www\.", "", low).split("/")[0]
+    digits = re.sub(r"\D", "", low)
+    if low in context or (host and host in context):
+        return True
+    if item == digits or (len(digits) >= 7 and not re.search(r"[a-z]", low)):
+        return digits in re.sub(r"\D", "", context) or any(digits == re.sub(r"\D", "", a)
+                                                            for a in allow if a)
+    return any(low.startswith(a) or host == a or host.endswith("." + a) or low == a
+               for a in allow)
+
+
+def contact_reasons(body: str, context: str, allow: Sequence[str]) -> list[str]:
+    """URLs, e-mail addresses and phone numbers not found in the context or the allow-list."""
+    context = context.lower()
+    reasons = []
+    emails = [m.group(0) for m in _EMAIL.finditer(body)]
+    rest = _EMAIL.sub(" ", body)
+    undated = _DATE.sub(" ", rest)
+    for kind, found in (("a URL", [m.group(0) for m in _URL.finditer(rest)]),
+                        ("an e-mail address", emails),
+                        ("a phone number", [m.group(0) for m in _PHONE.finditer(undated)
+                                            if 9 <= len(re.sub(r"\D", "", m.group(0))) <= 15])):
+        bad = [f for f in found if not _allowed(f, context, allow)]
+        if bad:
+            reasons.append(f"reply contains {kind} not in the context or allow-list: {bad[0]}")
+    return reasons
+
+
+def blocked_reasons(body: str, prompt: Prompt, policy: Policy) -> list[str]:
+    """Reasons the reply must never be posted: a prompt leak or a never-post term."""
+    reasons = []
+    flat = re.sub(r"[\W_]+", "", body.casefold())
+    token = prompt.canary.split("-")[-1].casefold()
+    if token and token in flat:
+        reasons.append("blocked: the reply contains the prompt's canary token (prompt leak)")
+    run = prompt_run(body, prompt.instructions, policy.run_words) if prompt.instructions else ""
+    if run:
+        reasons.append(f"blocked: the reply repeats the prompt's instructions (\"{run}\")")
+    text = unicodedata.normalize("NFKC", body).casefold()
+    for term in policy.blocklist:
+        words = [re.escape(w) for w in term.casefold().split()]
+        if re.search(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", text):
+            reasons.append(f"blocked: the reply contains a never-post term (\"{term}\")")
+            break
+    return reasons
+
+
+def review(raw: str, comment: str, prompt: Prompt, sources: Sequence[Source], policy: Policy,
+           input_reasons: Sequence[str] = ()) -> Verdict:
+    """Clean the raw output, apply every rule, and settle status, reasons and reply."""
+    reasons = list(input_reasons)
+    text = trim_unfinished(_ARTEFACTS.sub("", raw).strip())
+    body = strip_signature(text, policy.signature)
+    if not body:
+        return Verdict("", "error", [*reasons, "the model wrote nothing usable"])
+    cap = policy.praise_chars if is_short_praise(comment) else policy.max_chars
+    body = fit_length(body, cap)
+    if len(body) > cap:
+        reasons.append(f"reply is {len(body)} characters, over the cap of {cap}")
+    reasons += contact_reasons(body, "\n".join(s.text for s in sources), policy.allow_urls)
+    if _ACTIVE.search(body):
+        found = _ACTIVE.search(body)
+        assert found is not None
+        reasons.append(f"reply contains HTML or Markdown active content: {found.group(0)[:40]}")
+    blocked = blocked_reasons(body, prompt, policy)
+    reasons += blocked
+    reply = f"{body}\n{policy.signature}"
+    if reply.count(policy.signature) != 1:
+        reasons.append("the signature appears more than once")
+    if blocked or (reasons and policy.strict):
+        reply = ""
+    return Verdict(reply, "needs_review" if reasons else "ok", reasons)

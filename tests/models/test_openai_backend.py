@@ -1,0 +1,116 @@
+"""The `openai` backend against a real HTTP server on loopback.
+
+No OpenAI-compatible server can run here, so the test serves a small one: it answers
+chat-completion requests with the user's message reversed, after a short wait, and counts
+how many requests are in flight at once. That is enough to check what the backend
+promises: the request shape, replies in prompt order, at most `batch_size` requests at a
+time, and one-line errors for a server that fails.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from shawgpt.config import load_settings
+from shawgpt.errors import ConfigError, ModelError
+from shawgpt.models.base import Prompt
+from shawgpt.models.generate import make_generator
+
+
+class ChatServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), ChatHandler)
+        self.lock = threading.Lock()
+        self.in_flight = self.peak = 0
+        self.bodies: list[dict] = []
+        self.headers_seen: list[str | None] = []
+        self.fail_with = 0  # an HTTP status to answer with instead, when set
+
+
+class ChatHandler(BaseHTTPRequestHandler):
+    server: ChatServer
+
+    def log_message(self, *_args: object) -> None:  # keep pytest output clean
+        pass
+
+    def do_POST(self) -> None:
+        srv = self.server
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with srv.lock:
+            srv.in_flight += 1
+            srv.peak = max(srv.peak, srv.in_flight)
+            srv.bodies.append(body)
+            srv.headers_seen.append(self.headers.get("Authorization"))
+        time.sleep(0.05)  # long enough for concurrent requests to overlap
+        with srv.lock:
+            srv.in_flight -= 1
+        if srv.fail_with:
+            self.send_error(srv.fail_with, "Overloaded")
+            return
+        user = body["messages"][-1]["content"]
+        data = json.dumps({"choices": [{"message": {"content": user[::-1]}}]}).encode()
+        self.send_response(200 if self.path == "/v1/chat/completions" else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def server() -> Iterator[ChatServer]:
+    srv = ChatServer()
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def generator(srv: ChatServer, **flags: object):
+    url = f"http://127.0.0.1:{srv.server_address[1]}/v1"
+    return make_generator(load_settings(
+        {"profile": "openai", "base_url": url, "llm_model": "tiny", **flags}))
+
+
+def test_replies_come_back_in_order_with_at_most_batch_size_in_flight(
+        server: ChatServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    gen = generator(server, batch_size=3, max_new_tokens=42)
+    prompts = [Prompt(user=f"comment {i}", system="Be kind.") for i in range(10)]
+    assert gen.generate(prompts) == [f"comment {i}"[::-1] for i in range(10)]
+    assert server.peak == 3  # concurrent, and never more than the limit
+    first = server.bodies[0]
+    assert first["model"] == "tiny" and first["max_tokens"] == 42 and first["temperature"] == 0
+    assert [m["role"] for m in first["messages"]] == ["system", "user"]
+    assert set(server.headers_seen) == {"Bearer sk-test"}
+
+
+def test_a_raw_prompt_is_sent_as_one_user_message(server: ChatServer) -> None:
+    gen = generator(server, batch_size=1)
+    assert gen.generate([Prompt(user="[INST] hi [/INST]")]) == ["]TSNI/[ ih ]TSNI["]
+    assert [m["role"] for m in server.bodies[0]["messages"]] == ["user"]
+    assert server.headers_seen == [None]  # no key in the environment: no header
+
+
+def test_server_failures_are_one_line_errors(server: ChatServer) -> None:
+    server.fail_with = 503
+    with pytest.raises(ModelError, match=r"chat/completions answered HTTP 503: Overloaded$"):
+        generator(server).generate([Prompt(user="hi")])
+    port = server.server_address[1]
+    server.shutdown()
+    server.server_close()
+    with pytest.raises(ModelError, match=rf"cannot reach http://127.0.0.1:{port}/v1/chat"):
+        generator(server).generate([Prompt(user="hi")])
+
+
+def test_the_openai_profile_needs_a_server_and_a_model() -> None:
+    with pytest.raises(ConfigError, match="the openai backend needs --base-url and --model"):
+        make_generator(load_settings({"profile": "openai"}))
