@@ -53,7 +53,7 @@ class Settings:
     chunk_overlap: int = 25
     # at most this many chunks go into the prompt
     top_k: int = 3
-    # cosine similarity a chunk needs to be used; calibrated per embedding model (README)
+    # cosine similarity a chunk needs to be used; calibrated per embedding model (docs/retrieval.md)
     cutoff: float = 0.3
     # hybrid search: BM25 fused with vector search by reciprocal rank fusion (retrieve.py)
     hybrid: bool = True

@@ -14,7 +14,7 @@ terms come from the caller (hybrid.topic_terms, from the indexed articles), so t
 follows whatever articles are indexed. It runs in about 0.1 ms per comment.
 
 The patterns are general English written for YouTube-style comments. They were checked
-against the labelled real comments, so the numbers in README are in-sample; the project's
+against the labelled real comments, so the numbers in docs/retrieval.md are in-sample; the project's
 own label set (tests/data/labels.jsonl) is a second check.
 
 Left out: whether the index actually answers the comment (the cutoff's job, retrieve.py),

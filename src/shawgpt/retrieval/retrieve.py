@@ -8,7 +8,7 @@ pipeline.find_sources). Per comment:
    BM25 are fused by reciprocal rank fusion; without hybrid the ranking is cosine alone;
 3. rerank (off by default): a third ranking is fused in, each candidate's closest sentence
    to the comment by cosine. No cross-encoder ships inside a PyPI package, so this is the
-   stand-in; it gains a little MRR and costs seconds of sentence embedding (README);
+   stand-in; it gains a little MRR and costs seconds of sentence embedding (docs/retrieval.md);
 4. cutoff: the comment gets context when one of the first top_k chunks scores at or above
    the cutoff (cosine), or BM25's best chunk shares two or more terms with it that few
    articles use ("Mediocristan vs Extremistan": exact terms embeddings miss). Then each of
