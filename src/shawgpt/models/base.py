@@ -25,6 +25,9 @@ class Prompt:
     system: str | None = None
     instructions: str = ""
     canary: str = ""
+    # 0: the greedy reply; k > 0: an alternative draft sampled with seed k (`drafts` setting),
+    # so several candidates of one comment travel through the same batch-first call
+    draft: int = 0
 
     @property
     def raw(self) -> bool:
