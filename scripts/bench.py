@@ -88,7 +88,7 @@ from shawgpt.pipeline import find_sources
 from shawgpt.prompts import build_prompt
 from shawgpt.wiring import build
 parts = build(load_settings({}))
-parts.preload_generator(one_prompt=True)
+parts.preload_generator()
 parts.embedder.embed_queries(["warm up"]); lap("embedder load")
 sources = find_sources(parts, [sys.argv[1]], print)[0]; lap("index open + retrieval")
 gen = parts.generator; lap("generator load (rest of it)")

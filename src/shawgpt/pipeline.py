@@ -121,7 +121,7 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
 def reply_one(parts: Parts, comment: str, say: Say, use_context: bool = True) -> Reply:
     if not comment.strip():
         raise InputError("the comment is empty")
-    parts.preload_generator(one_prompt=True)
+    parts.preload_generator()
     return reply_to(parts, [comment], say, use_context)[0]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shawgpt.config import Settings
-from shawgpt.errors import ConfigError
+from shawgpt.errors import ConfigError, ModelError
 from shawgpt.index.clean import Cleaner
 from shawgpt.index.store import Index, open_index
 from shawgpt.models.base import Generator
@@ -49,18 +49,13 @@ class Parts:
             self._generator = self._loading.result()  # re-raises a loading error here
         return self._generator
 
-    def preload_generator(self, one_prompt: bool = False) -> None:
+    def preload_generator(self) -> None:
         """Start loading the generator in a thread, so it overlaps embedding and retrieval
-        (torch releases the GIL while it reads weights and multiplies matrices).
-        `one_prompt`: only single prompts will follow (`reply`), see make_generator."""
+        (the engine and torch release the GIL while they read and compile weights)."""
         if self._generator is None and self._loading is None:
             from shawgpt.models.generate import make_generator
-            from shawgpt.models.local_llm import lean_folder
 
-            # lean_folder (files only, no torch) says whether the thread will run the model
-            # without transformers; when it is None the thread imports transformers.
-            lean = one_prompt and lean_folder(self.settings) is not None
-            if self.settings.backend == "local" and not lean:
+            if self._needs_transformers():
                 # transformers resolves its names lazily and not thread-safely: a name asked
                 # for from two threads at once can fail ("cannot import name 'AutoModel'").
                 # Resolve every name either thread uses here, before the thread starts.
@@ -71,8 +66,21 @@ class Parts:
                     StaticCache,
                 )
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-generator")
-            self._loading = pool.submit(make_generator, self.settings, one_prompt)
+            self._loading = pool.submit(make_generator, self.settings)
             pool.shutdown(wait=False)
+
+    def _needs_transformers(self) -> bool:
+        if self.settings.backend == "transformers":
+            return True
+        if self.settings.backend != "local":
+            return False
+        from shawgpt.models.openvino_llm import NotForEngine, engine_source
+
+        try:
+            engine_source(self.settings.llm_model)
+        except (NotForEngine, ModelError):
+            return True
+        return False
 
     @property
     def cleaner(self) -> Cleaner:

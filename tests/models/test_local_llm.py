@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from shawgpt.errors import ModelError
-from shawgpt.models.generate import LocalGenerator
 from shawgpt.models.local_llm import check_gptq, load_model
+from shawgpt.models.transformers_llm import TransformersGenerator
 from shawgpt.prompts import build_prompt
 
 
@@ -49,7 +49,7 @@ def test_model_and_adapter_load_and_generate(tiny_mistral: tuple[Path, Path], tm
     model, tokenizer = load_model(str(base), str(adapter), "cpu", tmp_path)
     assert type(model).__name__ == "PeftModelForCausalLM"
     assert tokenizer.padding_side == "left"
-    gen = LocalGenerator(model, tokenizer, max_new_tokens=5, batch_size=2)
+    gen = TransformersGenerator(model, tokenizer, max_new_tokens=5, batch_size=2)
     prompts = [build_prompt(c, [], "inst", "–ShawGPT") for c in ("Hi", "What is a wavelet?", "x")]
     out = gen.generate(prompts)
     assert len(out) == 3 and all(isinstance(o, str) for o in out)
@@ -59,8 +59,9 @@ def test_batched_generation_matches_one_by_one(tiny_mistral: tuple[Path, Path], 
     base, _ = tiny_mistral
     model, tokenizer = load_model(str(base), "", "cpu", tmp_path)
     prompts = [build_prompt(c, [], "inst", "–ShawGPT") for c in ("Hi", "What is a wavelet?")]
-    together = LocalGenerator(model, tokenizer, 6, batch_size=2).generate(prompts)
-    alone = [LocalGenerator(model, tokenizer, 6, batch_size=1).generate([p])[0] for p in prompts]
+    together = TransformersGenerator(model, tokenizer, 6, batch_size=2).generate(prompts)
+    alone = [TransformersGenerator(model, tokenizer, 6, batch_size=1).generate([p])[0]
+             for p in prompts]
     assert together == alone
 
 
@@ -93,6 +94,6 @@ def test_int8_quantizes_linear_layers_and_still_generates(
     model, tokenizer = load_model(str(base), "", "cpu", tmp_path, dtype="int8")
     q_proj = model.model.layers[0].self_attn.q_proj
     assert type(q_proj).__module__.startswith("torch.ao.nn.quantized.dynamic")
-    out = LocalGenerator(model, tokenizer, 4, batch_size=2).generate(
+    out = TransformersGenerator(model, tokenizer, 4, batch_size=2).generate(
         [build_prompt("Hi", [], "inst", "–ShawGPT")])
     assert len(out) == 1

@@ -231,13 +231,14 @@ def _result_of(rec: Any) -> dict[str, Any]:
 
 
 def _by_prompt_size(parts: Parts, texts: list[str], say: Say) -> list[str]:
-    """Order comments by prompt size: the local backend decodes a group padded to its
+    """Order comments by prompt size: the transformers backend decodes a group padded to its
     longest prompt, for as long as its longest reply (short for thanks, with no context).
 
-    The size is the comment plus the context retrieval will add; the other backends take
-    the comments as they come.
+    The size is the comment plus the context retrieval will add; the other backends batch
+    continuously or send requests one by one, so they take the comments as they come.
     """
-    if parts.settings.backend != "local" or len(texts) <= parts.settings.batch_size:
+    pads = getattr(parts.generator, "pads_groups", False)
+    if not pads or len(texts) <= parts.settings.batch_size:
         return texts
     found = find_sources(parts, texts, say)
     cap = parts.settings.max_comment_chars or None

