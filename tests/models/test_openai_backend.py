@@ -33,6 +33,7 @@ class ChatServer(ThreadingHTTPServer):
         self.bodies: list[dict] = []
         self.headers_seen: list[str | None] = []
         self.fail_with = 0  # an HTTP status to answer with instead, when set
+        self.fail_first = 0  # answer this many requests with 429 before answering well
 
 
 class ChatHandler(BaseHTTPRequestHandler):
@@ -52,8 +53,11 @@ class ChatHandler(BaseHTTPRequestHandler):
         time.sleep(0.05)  # long enough for concurrent requests to overlap
         with srv.lock:
             srv.in_flight -= 1
-        if srv.fail_with:
-            self.send_error(srv.fail_with, "Overloaded")
+        with srv.lock:
+            throttled = srv.fail_first > 0
+            srv.fail_first -= throttled
+        if srv.fail_with or throttled:
+            self.send_error(srv.fail_with or 429, "Overloaded")
             return
         user = body["messages"][-1]["content"]
         data = json.dumps({"choices": [{"message": {"content": user[::-1]}}]}).encode()
@@ -114,3 +118,22 @@ def test_server_failures_are_one_line_errors(server: ChatServer) -> None:
 def test_the_openai_profile_needs_a_server_and_a_model() -> None:
     with pytest.raises(ConfigError, match="the openai backend needs --base-url and --model"):
         make_generator(load_settings({"profile": "openai"}))
+
+
+def test_429_and_5xx_are_retried_with_backoff_then_reported(server: ChatServer) -> None:
+    from shawgpt.models.openai_llm import RETRIES, OpenAIGenerator
+
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    gen = OpenAIGenerator(url, "tiny", "", 8, concurrency=1, backoff=0.01)
+    server.fail_first = 2
+    assert gen.generate([Prompt(user="hi")]) == ["ih"]
+    assert len(server.bodies) == 3  # two throttled tries, then the answer
+    server.fail_first = RETRIES + 1
+    with pytest.raises(ModelError, match=r"answered HTTP 429: Overloaded$"):
+        gen.generate([Prompt(user="hi")])
+
+
+def test_a_draft_is_sampled_with_its_seed(server: ChatServer) -> None:
+    gen = generator(server, temperature=0.9)
+    gen.generate([Prompt(user="hi", draft=3)])
+    assert server.bodies[0]["temperature"] == 0.9 and server.bodies[0]["seed"] == 3
