@@ -7,7 +7,6 @@ common ones, after it. Every ShawGPTError becomes one line `Error: …` on stder
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +16,9 @@ import typer
 from shawgpt.config import load_settings
 from shawgpt.errors import ShawGPTError
 from shawgpt.exits import err as _err
-from shawgpt.exits import handled, run_and_exit
+from shawgpt.exits import handled, quiet_warnings, run_and_exit
+from shawgpt.exits import json_text as _json
+from shawgpt.exits import shown as _text
 
 app = typer.Typer(
     add_completion=False,
@@ -41,11 +42,15 @@ def main_options(
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda")] = None,
     chroma_url: Annotated[str | None, typer.Option(help="Chroma server, e.g. localhost:8000.")]
     = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Show libraries' warnings.")]
+    = False,
 ) -> None:
     """Reply to comments in a creator's voice, grounded in the creator's articles.
 
     Example: shawgpt reply "What is fat-tailedness?"
     """
+    if not verbose:
+        quiet_warnings()
     ctx.obj = {
         "profile": profile, "articles_dir": articles, "data_dir": data_dir,
         "embed_model": embed_model, "llm_model": model, "adapter": adapter,
@@ -92,12 +97,15 @@ def index(
     typer.echo(
         f"Indexed {report.indexed_files} files ({len(report.added)} added, "
         f"{len(report.updated)} updated, {len(report.removed)} removed, "
-        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed): "
+        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed"
+        f"{f', {len(report.kept)} kept from the last good version' if report.kept else ''}): "
         f"{report.pages} pages read, {report.chunks_embedded} chunks embedded, "
         f"{report.chunks_total} in the index, {report.seconds:.1f} s."
     )
     for name, reason in report.failed.items():
         typer.echo(f"  skipped {name}: {reason}")
+    for name, reason in report.kept.items():
+        typer.echo(f"  kept {name} from the last good version: {reason}")
     if report.indexed_files == 0:
         raise ShawGPTError("nothing could be indexed")
 
@@ -133,10 +141,10 @@ def reply(
     if as_json:
         out = result.as_json()
         out["sources"] = _sources_json(result.sources)
-        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        typer.echo(_json(out))
         return
     if result.reply:
-        typer.echo(result.reply)
+        typer.echo(_text(result.reply))
     if result.status != "ok" and not show_sources:
         _err(f"status: {result.status} ({'; '.join(result.reasons)})")
     if show_sources:
@@ -168,8 +176,7 @@ def retrieve(
     text = _read_comment(query)
     sources = find_sources(parts, [text], _err)[0]
     if as_json:
-        typer.echo(json.dumps({"query": text, "sources": _sources_json(sources)},
-                              ensure_ascii=False, indent=2))
+        typer.echo(_json({"query": text, "sources": _sources_json(sources)}))
         return
     if not sources:
         reason = gate_reason(parts, text)
@@ -178,7 +185,7 @@ def retrieve(
                    f"No chunk scored at or above the cutoff {parts.settings.cutoff}.")
     for s in sources:
         page = f" p.{s.page}" if s.page else ""
-        typer.echo(f"[{s.score:.3f}] {s.file}{page}\n    {s.text[:300]!s}\n")
+        typer.echo(_text(f"[{s.score:.3f}] {s.file}{page}\n    {s.text[:300]!s}\n"))
 
 
 @app.command()
@@ -206,7 +213,8 @@ def batch(
     """
     import os
 
-    from shawgpt.batch.runner import default_out, load_comments, run_batch
+    from shawgpt.batch.inputs import default_out, load_comments
+    from shawgpt.batch.runner import run_batch
 
     # torch's OpenMP threads spin while they wait; on a shared CPU that measured 2-10x slower.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when torch loads, just below
@@ -214,6 +222,8 @@ def batch(
         raise typer.BadParameter("must be 0 (no cap) or more", param_hint="--max-chars")
     parts = _parts(ctx, max_comment_chars=max_chars)
     table = load_comments(src, column, encoding)
+    for note in table.notes:
+        _err(f"Warning: {note}.")
     out = out or default_out(src, table)
     with typer.progressbar(length=len(table.rows), label="Replying", file=sys.stderr) as bar:
         report = run_batch(parts, table, src, out, _err, restart=restart, excel=excel,
@@ -244,7 +254,7 @@ def eval_labels(
     parts = _parts(ctx)
     report = evaluate(parts, read_labels(labels), _err)
     if as_json:
-        typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        typer.echo(_json(report.as_json()))
         return
     s, k = report.summary(), report.k
     cfg = s["settings"]

@@ -1,8 +1,10 @@
-"""Exits: how a command ends, in one place for every command.
+"""Exits: how a command ends, and what reaches the terminal, in one place for every command.
 
 handled() turns a ShawGPTError into one line `Error: …` on stderr and exit 1, Ctrl-C into
 exit 130, and a bug into one line plus its traceback saved to a file, while Typer's own
 usage errors and exits pass through. run_and_exit() is the console entry's last step.
+Everything printed from a stranger's text goes through shown() or json_text(), so a comment's
+terminal escapes never act; third-party warnings stay off the screen unless --verbose.
 Parsing and printing results stay in cli.py.
 """
 
@@ -24,8 +26,36 @@ _PASS_THROUGH: tuple[type[BaseException], ...] = (
     typer.Exit, typer.Abort, typer.exceptions.TyperException)
 
 
+def quiet_warnings() -> None:
+    """Keep third-party warnings (transformers' FutureWarnings...) off the user's terminal,
+    here and in the child processes that inherit the environment; --verbose shows them."""
+    import os
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+
+
+def shown(text: str) -> str:
+    """Text for the terminal: control characters made visible (sanitize.py)."""
+    from shawgpt.safety.sanitize import escape_controls
+
+    return escape_controls(text)
+
+
+def json_text(obj: Any) -> str:
+    """Indented JSON for the terminal, DEL and C1 escaped too."""
+    import json
+
+    from shawgpt.safety.sanitize import json_safe
+
+    return json_safe(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
 def err(text: str) -> None:
-    typer.echo(text, err=True)
+    """One message on stderr, its control characters made visible (a file name, a column or
+    a comment may carry terminal escapes)."""
+    typer.echo(shown(text), err=True)
 
 
 def handled(fn: F) -> F:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shawgpt.errors import IndexMissingError, InputError
+from shawgpt.errors import IndexMissingError
 from shawgpt.index.store import Index, Source
 from shawgpt.index.sync import Progress, SyncOptions, SyncReport, sync_index
 from shawgpt.prompts import build_prompt
@@ -33,10 +33,7 @@ class Reply:
     reasons: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        if not self.reasons:
-            out.pop("reasons")
-        return out
+        return asdict(self)  # `reasons` always, [] when there are none (as documented)
 
 
 def run_index(parts: Parts, full: bool = False, articles: Path | None = None,
@@ -96,11 +93,12 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
              use_context: bool = True) -> list[Reply]:
     """A checked reply for every comment, in order (guard.py): `ok`, `needs_review` with
     reasons, `error`, or `skipped` for an empty comment; with `strict` only `ok` keeps text."""
+    from shawgpt.safety.sanitize import strip_controls
     from shawgpt.safety.screen import screen_comment
 
     s = parts.settings
     policy = Policy.from_settings(s)
-    wanted = [i for i, c in enumerate(comments) if c.strip()]
+    wanted = [i for i, c in enumerate(comments) if strip_controls(c).strip()]
     # Input checks: truncated to the cap, injection patterns named; flagged ones still get
     # a reply so a person can review it.
     screened = [screen_comment(comments[i].strip(), s.max_comment_chars) for i in wanted]
@@ -119,8 +117,9 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
 
 
 def reply_one(parts: Parts, comment: str, say: Say, use_context: bool = True) -> Reply:
+    """One comment's reply; an empty one is `skipped` without loading a model, as in batch."""
     if not comment.strip():
-        raise InputError("the comment is empty")
+        return Reply("", "", "skipped", reasons=["empty comment"])
     parts.preload_generator()
     return reply_to(parts, [comment], say, use_context)[0]
 

@@ -20,8 +20,9 @@ from typer.testing import CliRunner
 
 from conftest import SHARED
 from shawgpt.batch.csvio import read_table
+from shawgpt.batch.inputs import load_comments
 from shawgpt.batch.journal import Journal, row_hash
-from shawgpt.batch.runner import journal_path, load_comments, run_batch
+from shawgpt.batch.runner import journal_path, run_batch
 from shawgpt.cli import app
 from shawgpt.config import load_settings
 from shawgpt.errors import InputError

@@ -1,37 +1,36 @@
 """Tables in and out for `batch`: any real CSV export or JSONL file, read into rows of text.
 
-Reading detects the encoding (BOMs for UTF-8/16/32, UTF-16 without a BOM, UTF-8, else
-cp1252; `encoding=` overrides), sniffs the delimiter (comma, semicolon, tab, pipe) by
-which one splits the rows into a consistent number of fields, keeps quoted newlines and
-emojis, and gives duplicate or blank header names unique ones. A `.jsonl`/`.ndjson` file,
-or one whose first character is `{`, is JSON lines: one object per line.
+Reading decodes line by line (encoding.py; rows read in the file's minority encoding are
+flagged), sniffs the delimiter (comma, semicolon, tab, pipe) by which one splits the rows
+into a consistent number of fields, keeps quoted newlines, emojis and cells of any size, and
+gives duplicate or blank header names unique ones. Fields past the header's width are kept
+in `Table.extras`, never dropped. A `.jsonl`/`.ndjson` file, or one whose first character is
+`{`, is JSON lines: one object per line.
 
 Writing goes to a temporary file that replaces the target only once it is complete and on
-disk, as UTF-8 (with a BOM for Excel when asked) or JSON lines. It leaves the choice of the
-comment column and everything about replies to batch.py.
+disk, as UTF-8 (with a BOM for Excel when asked) or JSON lines; every CSV cell has its
+control characters made visible and a formula defused (safety/sanitize.py). It leaves the
+choice of the comment column and everything about replies to runner.py.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shawgpt.batch.encoding import Decoded, decode
 from shawgpt.errors import InputError
+from shawgpt.safety.sanitize import defuse_cell, escape_controls
 
 DELIMITERS = (",", ";", "\t", "|")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
-_BOMS = (  # longest first: the UTF-32 LE BOM starts with the UTF-16 LE one
-    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 
 
 @dataclass
@@ -43,46 +42,19 @@ class Table:
     encoding: str = "utf-8"
     delimiter: str = ","  # "" for JSON lines
     comment_column: str = ""
+    # row position -> why the row needs a person's look (read in another encoding, ragged)
+    flags: dict[int, list[str]] = field(default_factory=dict)
+    # row position -> the fields past the header's width (the runner decides where they go)
+    extras: dict[int, list[str]] = field(default_factory=dict)
+    skip: set[int] = field(default_factory=set)  # rows not to reply to (flags say why)
+    notes: list[str] = field(default_factory=list)  # file-level warnings, for the user
+
+    def flag(self, i: int, reason: str) -> None:
+        self.flags.setdefault(i, []).append(reason)
 
     @property
     def is_jsonl(self) -> bool:
         return self.delimiter == ""
-
-
-def detect_encoding(data: bytes) -> str:
-    """The encoding of a text file's bytes, by BOM, NUL pattern, then trial decoding."""
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            return name
-    head = data[:4096]
-    if len(head) >= 4:
-        even, odd = head[0::2].count(0), head[1::2].count(0)
-        if odd > len(head) // 4 and even == 0:
-            return "utf-16-le"
-        if even > len(head) // 4 and odd == 0:
-            return "utf-16-be"
-    for name in ("utf-8", "cp1252"):
-        try:
-            data.decode(name)
-            return name
-        except UnicodeDecodeError:
-            pass
-    return "latin-1"  # decodes anything; only files that are not cp1252 land here
-
-
-def decode(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, str]:
-    """(text, encoding used); an explicit encoding that does not fit is an InputError."""
-    name = encoding or detect_encoding(data)
-    try:
-        text = data.decode(name)
-    except LookupError:
-        raise InputError(f"unknown encoding {name!r} (try utf-8, utf-16 or cp1252)") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path} is not valid {name} (byte {exc.start}); pass --encoding with the "
-            f"file's encoding"
-        ) from None
-    return text.removeprefix("\ufeff"), name
 
 
 def sniff_delimiter(text: str) -> str:
@@ -141,30 +113,91 @@ def read_table(path: Path, encoding: str | None = None) -> Table:
         raise InputError(f"{path} is a folder, not a file") from None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
-    text, used = decode(data, path, encoding)
-    if not text.strip():
+    decoded = decode(data, path, encoding)
+    if not decoded.text.strip():
         raise InputError(f"{path} is empty (no header row)")
-    if path.suffix.lower() in JSONL_SUFFIXES or text.lstrip().startswith("{"):
-        return _read_jsonl(text, path, used)
-    return _read_csv(text, path, used)
+    if path.suffix.lower() in JSONL_SUFFIXES or decoded.text.lstrip().startswith("{"):
+        table = _read_jsonl(decoded, path)
+    else:
+        table = _read_csv(decoded, path)
+    return table
 
 
-def _read_csv(text: str, path: Path, encoding: str) -> Table:
-    delim = sniff_delimiter(text)
+def _flag_odd(table: Table, decoded: Decoded, rows: list[int], header: bool = False) -> None:
+    """Flag the rows read in the minority encoding, and say so once for the file."""
+    reason = (f"not valid {decoded.encoding} (unlike the rest of the file): read as "
+              f"{decoded.odd_encoding}, check its text")
+    for i in rows:
+        table.flag(i, reason)
+    if rows:
+        table.notes.append(f"{_rows(rows)} not valid {decoded.encoding} like the rest of the "
+                           f"file; read as {decoded.odd_encoding} and flagged needs_review")
+    if header:
+        table.notes.append(f"the header is not valid {decoded.encoding}; read as "
+                           f"{decoded.odd_encoding}")
+
+
+def _rows(rows: list[int]) -> str:
+    """ "row 3 is" / "rows 3, 7 are" (1-based, at most 10 named) for a note."""
+    named = ", ".join(str(i + 1) for i in rows[:10]) + (", …" if len(rows) > 10 else "")
+    return f"row {named} is" if len(rows) == 1 else f"rows {named} are"
+
+
+@contextmanager
+def _field_limit(size: int) -> Any:
+    """Let one cell be as large as the file: a 5 MB comment is truncated and flagged later
+    (max_comment_chars), not a failure of the whole file. The limit is process-wide."""
+    before = csv.field_size_limit()
+    csv.field_size_limit(max(before, size + 1))
     try:
-        records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delim) if r]
-    except csv.Error as exc:
-        raise InputError(f"{path} is not a readable CSV ({exc})") from None
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
+def _read_csv(decoded: Decoded, path: Path) -> Table:
+    text = decoded.text
+    odd = set(decoded.odd_lines)
+    with _field_limit(len(text)):
+        delim = sniff_delimiter(text)
+        records: list[list[str]] = []
+        odd_rows: list[bool] = []
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+        last = 0
+        try:
+            for r in reader:
+                if r:
+                    records.append(r)
+                    odd_rows.append(any(n in odd for n in range(last + 1, reader.line_num + 1)))
+                last = reader.line_num
+        except csv.Error as exc:
+            raise InputError(f"{path} is not a readable CSV (line {reader.line_num + 1}: "
+                             f"{exc})") from None
     columns = unique_names(records[0])
-    rows = [{c: (r[k] if k < len(r) else "") for k, c in enumerate(columns)}
-            for r in records[1:]]
-    return Table(columns, rows, encoding, delim)
+    table = Table(columns, [], decoded.encoding, delim)
+    width = len(columns)
+    ragged: list[int] = []
+    _flag_odd(table, decoded, [i - 1 for i, odd in enumerate(odd_rows) if odd and i],
+              header=odd_rows[0])
+    for i, r in enumerate(records[1:]):
+        table.rows.append({c: (r[k] if k < len(r) else "") for k, c in enumerate(columns)})
+        if len(r) > width:
+            table.extras[i] = r[width:]
+            ragged.append(i)
+    if ragged:
+        table.notes.append(f"{_rows(ragged)} longer than the header ({width} field"
+                           f"{'s' * (width > 1)}); nothing was cut, see their reasons")
+    return table
 
 
-def _read_jsonl(text: str, path: Path, encoding: str) -> Table:
+def _read_jsonl(decoded: Decoded, path: Path) -> Table:
     columns: dict[str, None] = {}
-    rows: list[dict[str, Any]] = []
-    for n, line in enumerate(text.splitlines(), 1):
+    table = Table([], [], decoded.encoding, "")
+    odd = set(decoded.odd_lines)
+    odd_rows: list[int] = []
+    # lines split at \n, \r, \r\n only, as encoding.decode counts them (str.splitlines would
+    # also split inside a string at U+2028, which JSON allows raw)
+    for n, line in enumerate(io.StringIO(decoded.text, newline=""), 1):
         if not line.strip():
             continue
         try:
@@ -174,10 +207,14 @@ def _read_jsonl(text: str, path: Path, encoding: str) -> Table:
         if not isinstance(obj, dict):
             raise InputError(f"{path} line {n} is not a JSON object")
         columns.update(dict.fromkeys(obj))
-        rows.append(obj)
-    if not rows:
+        if n in odd:
+            odd_rows.append(len(table.rows))
+        table.rows.append(obj)
+    if not table.rows:
         raise InputError(f"{path} has no JSON objects")
-    return Table(list(columns), rows, encoding, "")
+    table.columns = list(columns)
+    _flag_odd(table, decoded, odd_rows)
+    return table
 
 
 def cell_text(value: Any) -> str:
@@ -185,6 +222,11 @@ def cell_text(value: Any) -> str:
     if value is None:
         return ""
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def safe_cell(text: str) -> str:
+    """A cell as written to a CSV: controls visible, formulas defused (sanitize.py)."""
+    return defuse_cell(escape_controls(text))
 
 
 def write_atomic(path: Path, chunks: Iterable[str], encoding: str = "utf-8") -> None:
@@ -205,16 +247,18 @@ def write_atomic(path: Path, chunks: Iterable[str], encoding: str = "utf-8") -> 
 def write_table(path: Path, columns: list[str], rows: list[dict[str, Any]], jsonl: bool,
                 excel: bool = False) -> None:
     """Write rows as CSV (UTF-8, BOM when `excel`) or as JSON lines."""
-    if jsonl:
-        write_atomic(path, (json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    if jsonl:  # JSON escapes C0 controls itself; DEL and C1 are escaped here
+        write_atomic(path, (json.dumps({k: escape_controls(v) if isinstance(v, str) else v
+                                        for k, v in r.items()}, ensure_ascii=False) + "\n"
+                            for r in rows))
         return
 
     def lines() -> Iterable[str]:
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
+        writer = csv.writer(buf)
+        writer.writerow([safe_cell(c) for c in columns])
         for row in rows:
-            writer.writerow({c: cell_text(row.get(c)) for c in columns})
+            writer.writerow([safe_cell(cell_text(row.get(c))) for c in columns])
             if buf.tell() > 1 << 16:
                 yield buf.getvalue()
                 buf.seek(0)

@@ -5,7 +5,9 @@ the input's identity (a hash of every row's content, in order) and the settings 
 replies; each later line is the result for one row: its position `i`, its content hash `h`
 and what batch.py stores. Lines are flushed and fsynced per group, so after `kill -9` the
 journal holds every finished reply. Reading tolerates a torn last line (a kill mid-write)
-by cutting it off; when results exist, a header that does not match the current input or
+by cutting it off, and skips a damaged line in the middle alone (its row is redone; the
+finished rows after it are kept; `damaged` lists them for the caller to say); when results
+exist, a header that does not match the current input or
 settings is an InputError that says how to start over (with none, it just starts over).
 An exclusive lock keeps two runs off one journal.
 
@@ -41,8 +43,10 @@ def input_identity(columns: Sequence[str], comment_column: str, hashes: Sequence
 class Journal:
     """Open with `Journal.open`; `done` maps row position to its stored result."""
 
-    def __init__(self, path: Path, fh: IO[bytes], done: dict[int, dict[str, Any]]) -> None:
+    def __init__(self, path: Path, fh: IO[bytes], done: dict[int, dict[str, Any]],
+                 damaged: Sequence[int] = ()) -> None:
         self.path, self._fh, self.done = path, fh, done
+        self.damaged = list(damaged)  # numbers of the damaged lines skipped on resuming
 
     @classmethod
     def open(cls, path: Path, header: Mapping[str, Any], hashes: Sequence[str],
@@ -55,22 +59,30 @@ class Journal:
         try:
             _lock(fh, path)
             fh.seek(0)
-            lines, good_end = _read_lines(fh.read())
-            old = lines[0] if lines else None
+            lines, good_end, bad = _read_lines(fh.read())
+            if bad and bad[0] == 1 and lines and not restart:
+                raise InputError(f"the journal {path} has a damaged first line, so it cannot "
+                                 "tell which input it belongs to: pass --restart to start over")
+            old = lines[0][1] if lines else None
+            done: dict[int, dict[str, Any]] = {}
             if restart or old is None or "journal" not in old or len(lines) == 1:
                 # nothing to resume (or asked not to): start over
-                done: dict[int, dict[str, Any]] = {}
+                bad = []
                 fh.truncate(0)
                 fh.write(_line({"journal": VERSION, **header}))
             else:
-                _check(old, header, lines[1:], hashes, source)
-                done = {rec["i"]: rec for rec in lines[1:]}
+                _check(old, header, [rec for _, rec in lines[1:]], hashes, source)
+                for n, rec in lines[1:]:
+                    if rec["i"] < len(hashes) and rec["h"] == hashes[rec["i"]]:
+                        done[rec["i"]] = rec
+                    else:  # well-formed, but of no row of this input
+                        bad.append(n)
                 fh.truncate(good_end)  # drop a torn last line
             _sync(fh)
         except BaseException:
             fh.close()
             raise
-        return cls(path, fh, done)
+        return cls(path, fh, done, sorted(bad))
 
     def append(self, records: Sequence[Mapping[str, Any]]) -> None:
         """Add results and make them durable before returning."""
@@ -110,23 +122,30 @@ def _lock(fh: IO[bytes], path: Path) -> None:
         raise InputError(f"another batch run is writing {path}; wait for it to finish") from None
 
 
-def _read_lines(data: bytes) -> tuple[list[dict[str, Any]], int]:
-    """The complete JSON lines, and the byte offset where the good part ends."""
-    lines: list[dict[str, Any]] = []
+def _read_lines(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], int, list[int]]:
+    """The good JSON lines with their numbers, the byte offset where the last complete line
+    ends, and the numbers (1-based) of complete lines that are damaged: each is skipped
+    alone, so the finished rows after it are kept. A last line without its newline is torn (a kill
+    mid-write) and left out of the offset, to be cut."""
+    lines: list[tuple[int, dict[str, Any]]] = []
+    bad: list[int] = []
     end = 0
-    while True:
-        nl = data.find(b"\n", end)
-        if nl < 0:
-            break  # no newline: a torn last line, or nothing
+    for n, raw in enumerate(data.split(b"\n")[:-1], 1):
+        end += len(raw) + 1
         try:
-            obj = json.loads(data[end:nl])
+            obj = json.loads(raw)
         except ValueError:
-            break  # torn or damaged: everything from here on is redone
-        if not isinstance(obj, dict) or (lines and not isinstance(obj.get("i"), int)):
-            break
-        lines.append(obj)
-        end = nl + 1
-    return lines, end
+            obj = None
+        header = n == 1
+        if not isinstance(obj, dict) or (not header and not _is_record(obj)):
+            bad.append(n)
+            continue
+        lines.append((n, obj))
+    return lines, end, bad
+
+
+def _is_record(obj: dict[str, Any]) -> bool:
+    return isinstance(obj.get("i"), int) and isinstance(obj.get("h"), str)
 
 
 def _check(old: Mapping[str, Any], header: Mapping[str, Any], records: list[dict[str, Any]],

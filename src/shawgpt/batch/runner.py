@@ -1,8 +1,7 @@
 """Batch: reply to every row of a CSV or JSONL file, resumable and crash-safe.
 
-Finds the comment column (`Comment`, `comment`, `text`, … or `--column`), keeps every input
-column and adds `reply`, `status`, `sources` ("file p.N (score); …") and `reasons`. Every
-result goes to the journal (journal.py) as soon as its group is generated, and OUT is
+Keeps every input column and adds `reply`, `status`, `sources` ("file p.N (score); …") and
+`reasons`. Every result goes to the journal (journal.py) as soon as its group is made; OUT is
 written from the journal only when every row has one, through a temporary file; the journal
 is then deleted. Running the same command after a crash, `kill -9` or Ctrl-C resumes where
 the journal ends; a changed input or changed settings is an error, `restart=True` starts
@@ -13,8 +12,11 @@ context), so the comments decoded together are alike: little padding, and thanks
 context, short replies) finish together. The first Ctrl-C finishes the current group and
 stops; a second stops at once (the journal stays valid either way).
 
-It leaves reading and writing files to csvio.py, the journal format to journal.py, and
-replying (retrieval, prompts, generation, checks, the length cap) to pipeline.reply_to.
+A row the reading flagged (inputs.py: another encoding, fields past the header, a comment
+that is not text) keeps its flags first in `reasons`, and an `ok` reply to it becomes
+`needs_review`. It leaves reading the input and checking OUT to inputs.py and csvio.py, the
+journal format to journal.py, and replying (retrieval, prompts, generation, checks, the
+length cap) to pipeline.reply_to.
 """
 
 from __future__ import annotations
@@ -28,13 +30,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from shawgpt.batch.csvio import JSONL_SUFFIXES, Table, cell_text, read_table, write_table
+from shawgpt.batch.csvio import JSONL_SUFFIXES, Table, cell_text, write_table
+from shawgpt.batch.inputs import check_out
 from shawgpt.batch.journal import Journal, input_identity, row_hash
 from shawgpt.errors import InputError
 from shawgpt.pipeline import Say, find_sources, reply_to
 from shawgpt.wiring import Parts
 
-COMMENT_COLUMNS = ("comment", "comments", "text", "comment_text", "body", "message", "content")
 ADDED = ("reply", "status", "sources", "reasons")
 # Settings that cannot change a reply: a run may resume across a change to these.
 NOT_REPLY_SETTINGS = frozenset({
@@ -77,31 +79,6 @@ class BatchReport:
         return lines
 
 
-def pick_column(columns: list[str], wanted: str | None) -> str:
-    if wanted:
-        if wanted in columns:
-            return wanted
-        raise InputError(f"no column {wanted!r}; the columns are: {', '.join(columns)}")
-    by_lower = {c.strip().lower(): c for c in columns}
-    for name in COMMENT_COLUMNS:
-        if name in by_lower:
-            return by_lower[name]
-    raise InputError(
-        f"no comment column found; the columns are: {', '.join(columns)} (use --column NAME)"
-    )
-
-
-def load_comments(src: Path, column: str | None, encoding: str | None = None) -> Table:
-    """Read the input and settle the comment column before any model is loaded."""
-    table = read_table(src, encoding)
-    table.comment_column = pick_column(table.columns, column)
-    return table
-
-
-def default_out(src: Path, table: Table) -> Path:
-    return src.with_name(src.stem + "-replies" + (".jsonl" if table.is_jsonl else ".csv"))
-
-
 def journal_path(out: Path) -> Path:
     return out.with_name(out.name + ".journal.jsonl")
 
@@ -123,8 +100,7 @@ def run_batch(parts: Parts, table: Table, src: Path, out: Path, say: Say,
     started = time.monotonic()
     if out.resolve() == src.resolve() or journal_path(out).resolve() == src.resolve():
         raise InputError(f"the output {out} would overwrite the input; choose another -o")
-    if not out.parent.is_dir():
-        raise InputError(f"the folder {out.parent} does not exist")
+    check_out(out)
     col = table.comment_column
     hashes = [row_hash([row.get(c) for c in table.columns]) for row in table.rows]
     header = {"input": input_identity(table.columns, col, hashes), "rows": len(hashes),
@@ -132,6 +108,11 @@ def run_batch(parts: Parts, table: Table, src: Path, out: Path, say: Say,
               "settings": reply_settings(parts)}
     journal = Journal.open(journal_path(out), header, hashes, restart, source=str(src))
     report = BatchReport(out, len(hashes), 0, resumed=len(journal.done))
+    if journal.damaged:
+        many = len(journal.damaged) > 1
+        say(f"Warning: skipped damaged line{'s' * many} "
+            f"{', '.join(map(str, journal.damaged))} of the journal {journal.path}; "
+            f"{'those rows are' if many else 'its row is'} redone, the rest is kept.")
     if journal.done:
         say(f"Resuming: {len(journal.done)} of {len(hashes)} rows were done before "
             f"(journal {journal.path}).")
@@ -150,8 +131,9 @@ def run_batch(parts: Parts, table: Table, src: Path, out: Path, say: Say,
         report.new_tokens = None if after is None else after - tokens_before
         report.done = len(journal.done)
         report.seconds = time.monotonic() - started
-        for rec in journal.done.values():
-            report.statuses[rec["status"]] = report.statuses.get(rec["status"], 0) + 1
+        for i, rec in journal.done.items():
+            status = _final(table, i, rec)["status"]
+            report.statuses[status] = report.statuses.get(status, 0) + 1
     return report
 
 
@@ -180,9 +162,26 @@ def _ctrl_c_stops_after_group(say: Say) -> Iterator[_Stop]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _comments(table: Table) -> list[str]:
+    """Each row's comment as replied to: "" (skipped) for a row not to reply to."""
+    return ["" if i in table.skip else cell_text(row.get(table.comment_column)).strip()
+            for i, row in enumerate(table.rows)]
+
+
+def _final(table: Table, i: int, rec: dict[str, Any]) -> dict[str, Any]:
+    """Row i's result as written: the reading's flags before the reply's own reasons; a
+    flagged `ok` needs review; a row not to reply to is `skipped`."""
+    flags = table.flags.get(i, [])
+    if i in table.skip:
+        return {"reply": "", "status": "skipped", "sources": [], "reasons": list(flags)}
+    status = "needs_review" if flags and rec["status"] == "ok" else rec["status"]
+    return {"reply": rec["reply"], "status": status, "sources": rec["sources"],
+            "reasons": [*flags, *rec["reasons"]]}
+
+
 def _fill(parts: Parts, table: Table, hashes: list[str], journal: Journal, say: Say,
           report: BatchReport, stop: _Stop, progress: Progress | None) -> None:
-    comments = [cell_text(row.get(table.comment_column)).strip() for row in table.rows]
+    comments = _comments(table)
     known: dict[str, dict[str, Any]] = {}  # comment -> its result, once made
     for i, rec in sorted(journal.done.items()):
         known.setdefault(comments[i], rec)
@@ -248,18 +247,16 @@ def _by_prompt_size(parts: Parts, texts: list[str], say: Say) -> list[str]:
 
 def _write_out(table: Table, done: dict[int, dict[str, Any]], out: Path, excel: bool) -> None:
     jsonl = out.suffix.lower() in JSONL_SUFFIXES
-    comments = [cell_text(row.get(table.comment_column)).strip() for row in table.rows]
+    comments = _comments(table)
     first: dict[str, int] = {}
     rows: list[dict[str, Any]] = []
     for i, row in enumerate(table.rows):
-        rec = done[i]
-        reasons = list(rec["reasons"])
+        added = _final(table, i, done[i])
+        reasons = added["reasons"]
         if comments[i] and first.setdefault(comments[i], i) != i:
             reasons.append(f"same comment as row {first[comments[i]] + 1}: reply reused")
-        added = {"reply": rec["reply"], "status": rec["status"], "sources": rec["sources"],
-                 "reasons": reasons}
         if not jsonl:
-            added.update(sources=format_sources(rec["sources"]), reasons="; ".join(reasons))
+            added.update(sources=format_sources(added["sources"]), reasons="; ".join(reasons))
         rows.append({**row, **added})
     columns = table.columns + [c for c in ADDED if c not in table.columns]
     write_table(out, columns, rows, jsonl, excel)

@@ -6,8 +6,9 @@ override the prompt, requests to reveal it, role-play jailbreaks (DAN, developer
 restrictions"), "you are now …" persona swaps, goal hijacks ("just say …"), forged
 chat-template turns, active HTML/Markdown, and encoded or obfuscated payloads (base64 and
 hex runs, invisible or bidirectional characters, mixed-script words) — decoded base64 is
-screened again. A flagged comment is still answered; the reasons make its reply
-`needs_review`.
+screened again. Control characters and ANSI escapes are removed, and a comment written as a
+spreadsheet formula is named too (sanitize.py). A flagged comment is still answered; the
+reasons make its reply `needs_review`.
 
 It leaves out: the delimiting of the comment in the prompt (prompts.py), the checks on the
 reply (guard.py), and any model-based classifier — these are patterns, so a determined
@@ -21,6 +22,8 @@ import binascii
 import re
 import unicodedata
 from dataclasses import dataclass, field
+
+from shawgpt.safety.sanitize import has_controls, looks_like_formula, strip_controls
 
 _W = r"[^.!?\n]{0,60}?"  # a few words within the same sentence
 
@@ -200,8 +203,15 @@ def injection_reasons(text: str, depth: int = 0) -> list[str]:
 
 
 def screen_comment(text: str, max_chars: int) -> Screened:
-    """Truncate to `max_chars` (flagged) and collect the injection reasons."""
-    reasons = injection_reasons(text)
+    """Remove control characters, truncate to `max_chars` (both flagged) and collect the
+    injection reasons."""
+    reasons: list[str] = []
+    if has_controls(text):
+        text = strip_controls(text).strip()
+        reasons.append("contains control characters or terminal escape codes (removed)")
+    if looks_like_formula(text):
+        reasons.append("starts like a spreadsheet formula (written to CSV with a leading ')")
+    reasons += injection_reasons(text)
     if max_chars > 0 and len(text) > max_chars:
         cut = text[:max_chars]
         space = cut.rfind(" ")
