@@ -169,11 +169,21 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
+    """The file's settings; none when it is absent. A folder, a broken or looping link, or an
+    unreadable file of that name is an error, never silently ignored; a BOM is allowed."""
+    if not path.exists() and not path.is_symlink():
         return {}
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder, not a settings file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid TOML (not UTF-8 text)") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     unknown = sorted(set(data) - set(SETTING_NAMES))
     if unknown:
@@ -266,3 +276,8 @@ def validate(s: Settings) -> None:
         raise ConfigError(f"temperature must be above 0, got {s.temperature}")
     if s.max_new_tokens < 1 or s.batch_size < 1:
         raise ConfigError("max_new_tokens and batch_size must be at least 1")
+    for name in ("max_pages", "max_file_mb", "lock_timeout", "max_comment_chars",
+                 "max_reply_chars"):
+        value = getattr(s, name)
+        if value < 0 or value != value:  # value != value: NaN from "nan" in the environment
+            raise ConfigError(f"{name} must be 0 or more, got {value}")

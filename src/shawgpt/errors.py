@@ -23,6 +23,11 @@ class IndexMissingError(ShawGPTError):
     """No index and nothing to build it from."""
 
 
+class IndexDamagedError(ShawGPTError):
+    """The index on disk cannot be read (CURRENT, a manifest or a snapshot is broken);
+    `shawgpt index --full` rebuilds it."""
+
+
 class IndexMismatchError(ShawGPTError):
     """The index was built with other settings (embedding model, chunking) than asked for."""
 

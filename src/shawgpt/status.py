@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import fields
 
-from shawgpt.errors import ShawGPTError
+from shawgpt.errors import IndexDamagedError, ShawGPTError
 from shawgpt.wiring import Parts
 
 
@@ -38,8 +38,12 @@ def describe(parts: Parts) -> str:
             lines.append(f"  adapter: {s.adapter} -> {_where(s.adapter)}")
     else:
         lines.append(f"  generator: {s.llm_model or '(not set)'} at {s.base_url or '(not set)'}")
-    index = parts.open_index()
     lines.append("Index:")
+    try:
+        index = parts.open_index()
+    except IndexDamagedError as exc:
+        lines.append(f"  {exc}")
+        return "\n".join(lines)
     if index is None:
         lines.append(f"  none yet at {parts.index_root} (run `shawgpt index`)")
     else:

@@ -10,7 +10,10 @@ Layout under `<data_dir>/index/`:
 
 A writer (writer.py) copies the live generation, changes the copy and then flips CURRENT, so
 a crash or `kill -9` at any moment leaves CURRENT naming a complete generation: the old
-state or the new one, never a mixture. Readers open whatever CURRENT names and never write.
+state or the new one, never a mixture. Readers open what CURRENT names, only when it is a
+generation folder inside the index folder, and never write. An index damaged by hand (a
+missing generation, a corrupt manifest or snapshot) is an IndexDamagedError that names
+`shawgpt index --full`, which rebuilds without reading it.
 The manifest records the embedding model and chunking, so a query with another model is
 refused.
 
@@ -30,15 +33,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from shawgpt.errors import IndexMismatchError, IndexMissingError
+from shawgpt.errors import IndexDamagedError, IndexMismatchError, IndexMissingError
 
 COLLECTION = "articles"
+GENERATION = re.compile(r"gen-\d{6,}")  # the only names CURRENT may hold
 MANIFEST = "manifest.json"
 SNAPSHOT_VECTORS, SNAPSHOT_CHUNKS = "vectors.npy", "chunks.json"
 
@@ -126,7 +131,12 @@ class Index:
 
     def __init__(self, path: Path, server: str = "") -> None:
         self.path, self.server = path, server
-        self.manifest = Manifest.load(path / MANIFEST)
+        try:
+            self.manifest = Manifest.load(path / MANIFEST)
+        except FileNotFoundError:
+            raise damaged(path.parent, f"{path.name} has no {MANIFEST}") from None
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            raise damaged(path.parent, f"{path.name}/{MANIFEST} is corrupt") from None
         self._coll: Any = None
 
     @property
@@ -143,8 +153,15 @@ class Index:
         chunks = self.path / SNAPSHOT_CHUNKS
         if self.server or not chunks.is_file():
             return None
-        data: dict[str, Any] = json.loads(chunks.read_text(encoding="utf-8"))
-        data["vectors"] = np.load(self.path / SNAPSHOT_VECTORS)
+        try:
+            data: dict[str, Any] = json.loads(chunks.read_text(encoding="utf-8"))
+            data["vectors"] = np.load(self.path / SNAPSHOT_VECTORS)
+            consistent = all(len(data[k]) == len(data["ids"]) for k in ("texts", "files",
+                                                                          "pages", "vectors"))
+        except (OSError, ValueError, TypeError, KeyError, EOFError):
+            consistent = False
+        if not consistent:
+            raise damaged(self.path.parent, f"the snapshot in {self.path.name} is corrupt")
         return data
 
     def check_model(self, embed_model: str) -> None:
@@ -177,10 +194,29 @@ class Index:
         return out
 
 
+def damaged(root: Path, what: str) -> IndexDamagedError:
+    return IndexDamagedError(f"the index in {root} is damaged ({what}); run "
+                             "`shawgpt index --full` to rebuild it")
+
+
 def open_index(root: Path, server: str = "") -> Index | None:
-    """The live generation, or None when no index was ever committed."""
+    """The live generation, or None when no index was ever committed.
+
+    CURRENT must name a `gen-NNNNNN` folder directly inside `root` (never a path that leads
+    elsewhere); anything else is an IndexDamagedError that says how to repair it.
+    """
+    current = root / "CURRENT"
     try:
-        name = (root / "CURRENT").read_text(encoding="utf-8").strip()
+        raw = current.read_bytes()
     except FileNotFoundError:
         return None
-    return Index(root / name, server)
+    except OSError as exc:
+        raise damaged(root, f"cannot read CURRENT: {exc.strerror}") from None
+    name = raw.decode("utf-8", errors="replace").strip()
+    if not GENERATION.fullmatch(name):
+        shown = ascii(name[:40]) if name else "nothing"
+        raise damaged(root, f"CURRENT holds {shown}, not a generation name")
+    gen = root / name
+    if gen.is_symlink() or not gen.is_dir():
+        raise damaged(root, f"CURRENT names {name}, which is not a folder there")
+    return Index(gen, server)

@@ -2,9 +2,12 @@
 
 Compares the folder with the live index by content hash: unchanged files are skipped without
 being parsed, new and changed files are read, chunked and embedded, and deleted files lose
-their chunks. `full=True` rebuilds from nothing. Bad files are skipped with a reason and the
-run goes on. All changes land in a new generation that becomes live in one atomic step
-(store.py), under the single-writer lock.
+their chunks. A file that is indexed but cannot be read now (truncated, over a lowered cap,
+no text) keeps the chunks of its last good version, with the reason in `kept`; only a file
+gone from the folder loses them. `full=True` rebuilds from nothing, and is the repair for a
+damaged index (it never reads it). Bad files are skipped with a reason and the run goes
+on. All changes land in a new generation that becomes live in one atomic step (store.py),
+under the single-writer lock.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shawgpt.errors import IndexMissingError, InputError, ModelError
+from shawgpt.errors import IndexDamagedError, IndexMissingError, InputError, ModelError
 from shawgpt.index.clean import Cleaner
 from shawgpt.index.ingest import Chunk, SkipFile, chunk_file, file_hash, list_articles, read_pages
 from shawgpt.index.store import FileEntry, Manifest, open_index
@@ -35,6 +38,8 @@ class SyncReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # file -> reason
+    # file -> why it failed now; its chunks from the last good version stay in the index
+    kept: dict[str, str] = field(default_factory=dict)
     pages: int = 0  # pages read in this run
     chunks_embedded: int = 0
     chunks_total: int = 0
@@ -43,7 +48,17 @@ class SyncReport:
 
     @property
     def indexed_files(self) -> int:
-        return len(self.added) + len(self.updated) + len(self.unchanged)
+        return len(self.added) + len(self.updated) + len(self.unchanged) + len(self.kept)
+
+    def fail(self, rel: str, reason: str, old: dict[str, FileEntry],
+             manifest: Manifest) -> None:
+        """A file that cannot be read now: an indexed one keeps its last good chunks (a
+        truncated copy or a lowered cap must not delete good content), a new one fails."""
+        if rel in old:
+            manifest.files[rel] = old[rel]
+            self.kept[rel] = reason
+        else:
+            self.failed[rel] = reason
 
 
 @dataclass(frozen=True)
@@ -70,13 +85,19 @@ def sync_index(
     """Index `articles` into the store at `root`; see the module docstring."""
     started = time.monotonic()
     if not articles.is_dir():
-        raise IndexMissingError(f"articles folder {articles} does not exist")
+        what = "is a file, not a folder" if articles.exists() else "does not exist"
+        raise IndexMissingError(f"articles folder {articles} {what}")
     files = list_articles(articles)
     if not files:
         raise IndexMissingError(f"no articles (.pdf, .md, .txt) in {articles}")
     report = SyncReport()
     with writer_lock(root, opts.lock_timeout):
-        base = open_index(root, opts.chroma_url)
+        try:
+            base = open_index(root, opts.chroma_url)
+        except IndexDamagedError:
+            if not opts.full:
+                raise
+            base = None  # --full reads nothing of the old index: it is the repair
         if base is not None and not opts.full:
             same = (
                 base.manifest.embed_model == embedder.name
@@ -104,7 +125,7 @@ def sync_index(
                     raise SkipFile("empty file (0 bytes)")
                 digest = file_hash(path)
             except SkipFile as exc:
-                report.failed[rel] = str(exc)
+                report.fail(rel, str(exc), old, manifest)
                 continue
             reread = reread_pdfs and path.suffix.lower() == ".pdf"
             if rel in old and old[rel].sha256 == digest and not reread:
@@ -117,11 +138,11 @@ def sync_index(
         for (_, rel, digest), outcome in zip(jobs, _read_all(jobs, opts, cleaner, embedder),
                                              strict=True):
             if isinstance(outcome, str):
-                report.failed[rel] = outcome
+                report.fail(rel, outcome, old, manifest)
                 continue
             npages, chunks, records = outcome
             if not chunks:
-                report.failed[rel] = "no text layer (image-only or blank)"
+                report.fail(rel, "no text layer (image-only or blank)", old, manifest)
                 continue
             chunks_by_file[rel] = (digest, npages, chunks, records)
             report.pages += npages
