@@ -54,10 +54,10 @@ def test_a_bad_flag_value_is_a_usage_error_not_a_bug() -> None:
     assert "unexpected" not in result.output
 
 
-def test_empty_comment_is_refused() -> None:
+def test_empty_comment_is_skipped_as_in_batch() -> None:
     result = runner.invoke(app, ["reply", "   "])
-    assert result.exit_code == 1
-    assert result.stderr == "Error: the comment is empty\n"
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == "status: skipped (empty comment)\n"
 
 
 def test_reply_builds_the_index_first_and_signs(project: Path) -> None:
@@ -65,7 +65,7 @@ def test_reply_builds_the_index_first_and_signs(project: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "No index yet: building it from articles/ first." in result.stderr
     out = json.loads(result.stdout)
-    assert set(out) == {"comment", "reply", "status", "sources"}
+    assert set(out) == {"comment", "reply", "status", "sources", "reasons"}
     assert out["status"] == "ok"
     assert out["reply"].endswith("\n–ShawGPT") and out["reply"].count("ShawGPT") == 1
     assert out["sources"][0]["file"] == "kurtosis.pdf"
@@ -198,5 +198,5 @@ def test_the_installed_command_keeps_exit_codes_and_output(corpus_dir: Path,
     assert json.loads(found.stdout)["sources"][0]["file"] == "kurtosis.pdf"
     empty = run("reply", "  ")
     assert (empty.returncode, empty.stdout, empty.stderr) == (
-        1, "", "Error: the comment is empty\n")
+        0, "", "status: skipped (empty comment)\n")
     assert run("reply", "hi", "--no-such-flag").returncode == 2

@@ -213,7 +213,7 @@ def batch(
     """
     import os
 
-    from shawgpt.batch.inputs import default_out, load_comments
+    from shawgpt.batch.inputs import check_out, default_out, load_comments
     from shawgpt.batch.runner import run_batch
 
     # torch's OpenMP threads spin while they wait; on a shared CPU that measured 2-10x slower.
@@ -225,6 +225,7 @@ def batch(
     for note in table.notes:
         _err(f"Warning: {note}.")
     out = out or default_out(src, table)
+    check_out(out)  # before the progress bar and the first reply
     with typer.progressbar(length=len(table.rows), label="Replying", file=sys.stderr) as bar:
         report = run_batch(parts, table, src, out, _err, restart=restart, excel=excel,
                            progress=lambda done, _total: bar.update(done - bar.pos))

@@ -41,6 +41,8 @@ def describe(parts: Parts) -> str:
     lines.append("Index:")
     try:
         index = parts.open_index()
+        if index is not None:
+            index.snapshot()  # read here too, so that a corrupt one shows
     except IndexDamagedError as exc:
         lines.append(f"  {exc}")
         return "\n".join(lines)

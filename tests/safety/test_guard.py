@@ -243,7 +243,7 @@ def test_known_attacks_end_to_end_are_flagged_or_blocked() -> None:
                             "superdupersketchycorp.com"]
     assert r[3].reply.startswith("Thanks! Visit")  # kept for a person to review
     assert r[4].reply == "Thanks so much, glad it was clear!\n–ShawGPT" and r[4].reasons == []
-    assert r[3].as_json()["reasons"] == r[3].reasons and "reasons" not in r[4].as_json()
+    assert r[3].as_json()["reasons"] == r[3].reasons and r[4].as_json()["reasons"] == []
     strict = run(comments[3:5], outputs[3:5], strict=True)
     assert [(x.reply, x.status) for x in strict] == [
         ("", "needs_review"), ("Thanks so much, glad it was clear!\n–ShawGPT", "ok")]

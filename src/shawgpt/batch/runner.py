@@ -109,10 +109,9 @@ def run_batch(parts: Parts, table: Table, src: Path, out: Path, say: Say,
     journal = Journal.open(journal_path(out), header, hashes, restart, source=str(src))
     report = BatchReport(out, len(hashes), 0, resumed=len(journal.done))
     if journal.damaged:
-        many = len(journal.damaged) > 1
-        say(f"Warning: skipped damaged line{'s' * many} "
+        say(f"Warning: skipped damaged line{'s' * (len(journal.damaged) > 1)} "
             f"{', '.join(map(str, journal.damaged))} of the journal {journal.path}; "
-            f"{'those rows are' if many else 'its row is'} redone, the rest is kept.")
+            "any row it held is made again, the rest is kept.")
     if journal.done:
         say(f"Resuming: {len(journal.done)} of {len(hashes)} rows were done before "
             f"(journal {journal.path}).")

@@ -22,6 +22,7 @@ from typing import Any
 
 from shawgpt.errors import LockError
 from shawgpt.index.store import (
+    GENERATION,
     MANIFEST,
     SNAPSHOT_CHUNKS,
     SNAPSHOT_VECTORS,
@@ -98,6 +99,12 @@ class Generation:
         self.root, self.server = root, server
         self.base_name = base.path.name if base is not None else ""
         numbers = [int(p.name[4:]) for p in root.glob("gen-*") if p.name[4:].isdigit()]
+        # never reuse the number CURRENT names, even when its folder is gone (a damaged
+        # index): a process may still hold a Chroma client open on that path
+        with contextlib.suppress(OSError, ValueError):
+            named = (root / "CURRENT").read_text(encoding="utf-8").strip()
+            if GENERATION.fullmatch(named):
+                numbers.append(int(named[4:]))
         self.path = root / f"gen-{max(numbers, default=0) + 1:06d}"
         if base is not None and not server:
             shutil.copytree(base.path / "chroma", self.path / "chroma")

@@ -24,7 +24,8 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d[\d,.]*|\.\d+)([eE][+-]?\d+)?%?")
-_FORMULA = re.compile(r"=\s*[\w\"'(+\-@]|[+\-@]\s*[A-Za-z_][\w.]*\s*[(|!]")
+# `=` and something to compute, or `+ - @` and a function call or a DDE pipe anywhere after
+_FORMULA = re.compile(r"=\s*[\w\"'(+\-@]|[+\-@][^\n]*?([A-Za-z_][\w.]*\(|\|)")
 
 
 def has_controls(text: str) -> bool:
