@@ -117,10 +117,8 @@ def read_table(path: Path, encoding: str | None = None) -> Table:
     if not decoded.text.strip():
         raise InputError(f"{path} is empty (no header row)")
     if path.suffix.lower() in JSONL_SUFFIXES or decoded.text.lstrip().startswith("{"):
-        table = _read_jsonl(decoded, path)
-    else:
-        table = _read_csv(decoded, path)
-    return table
+        return _read_jsonl(decoded, path)
+    return _read_csv(decoded, path)
 
 
 def _flag_odd(table: Table, decoded: Decoded, rows: list[int], header: bool = False) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from shawgpt.batch.csvio import Table, read_table
+from shawgpt.batch.csvio import Table, read_table, unique_names
 from shawgpt.errors import InputError
 
 COMMENT_COLUMNS = ("comment", "comments", "text", "comment_text", "body", "message", "content")
@@ -41,18 +41,20 @@ def load_comments(src: Path, column: str | None, encoding: str | None = None) ->
     """
     table = read_table(src, encoding)
     col = table.comment_column = pick_column(table.columns, column)
+    width = len(table.columns)
+    extra_col = unique_names([*table.columns, EXTRA_COLUMN])[-1]  # never an input column
     for i, extra in table.extras.items():
-        row, width = table.rows[i], len(table.columns)
+        row = table.rows[i]
         shape = f"{width + len(extra)} fields for {width} column{'s' * (width > 1)}"
         if col == table.columns[-1]:
             row[col] = table.delimiter.join([row[col], *extra])
             table.flag(i, f"{shape}: the fields past the header were joined back into "
                           f"{col!r} (an unquoted {table.delimiter!r}?)")
         else:
-            row[EXTRA_COLUMN] = table.delimiter.join(extra)
-            table.flag(i, f"{shape}: the fields past the header are kept in {EXTRA_COLUMN!r}")
-    if any(EXTRA_COLUMN in row for row in table.rows) and EXTRA_COLUMN not in table.columns:
-        table.columns.append(EXTRA_COLUMN)
+            row[extra_col] = table.delimiter.join(extra)
+            table.flag(i, f"{shape}: the fields past the header are kept in {extra_col!r}")
+    if any(extra_col in row for row in table.rows):
+        table.columns.append(extra_col)
     kinds = {bool: "true/false", int: "number", float: "number", list: "list", dict: "object"}
     for i, row in enumerate(table.rows):
         value = row.get(col)
