@@ -48,7 +48,8 @@ def main() -> int:
 
     from dataclasses import replace
 
-    from shawgpt.batch.runner import load_comments, run_batch
+    from shawgpt.batch.inputs import load_comments
+    from shawgpt.batch.runner import run_batch
     from shawgpt.config import load_settings
     from shawgpt.pipeline import ensure_index, reply_to
     from shawgpt.wiring import Parts, build
