@@ -85,8 +85,8 @@ def server_fixture() -> Iterator[ChatServer]:
 
 
 class ChatServer(ThreadingHTTPServer):
-    """Answers every chat completion with a short reply; `fail_on` makes the request whose
-    comment contains it fail once (HTTP 500), to stop a batch midway."""
+    """Answers every chat completion with a short reply; while `fail_on` is set, a request
+    whose comment contains it fails (HTTP 400, which is not retried), to stop a batch midway."""
 
     daemon_threads = True
 
@@ -113,10 +113,8 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.requests += 1
             fail = bool(self.server.fail_on) and self.server.fail_on in user
-            if fail:
-                self.server.fail_on = ""
         if fail:
-            self.send_error(500, "Down for a moment")
+            self.send_error(400, "Not this one")
             return
         text = "Thanks for the question, it is a good one."
         if REPLY_FORMULA in user:

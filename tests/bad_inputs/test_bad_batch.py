@@ -198,9 +198,10 @@ def test_a_damaged_journal_line_loses_only_its_row(inputs: dict[str, Path],
                                                    server: ChatServer) -> None:
     src, out = inputs["three.csv"], inputs["three.csv"].with_name("out.csv")
     journal = out.with_name("out.csv.journal.jsonl")
-    server.fail_on = GOOD[2]  # the third comment fails once: the run stops with two done
+    server.fail_on = GOOD[2]  # the third comment fails: the run stops with two done
     code, _, stderr = batch(str(src), "-o", str(out))
-    assert code == 1 and "answered HTTP 500" in stderr
+    assert code == 1 and "answered HTTP 400" in stderr
+    server.fail_on = ""
     lines = journal.read_bytes().split(b"\n")
     assert len(lines) == 4 and lines[-1] == b""  # header, two results
     journal.write_bytes(b"\n".join([lines[0], b"{garbage", *lines[1:]]))
