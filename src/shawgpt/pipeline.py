@@ -128,7 +128,7 @@ def check_reply(parts: Parts, comment: str, text: str, say: Say) -> Reply:
     sc = screen_comment(comment.strip(), s.max_comment_chars)
     found = find_sources(parts, [sc.text], say)[0]
     prompt = build_prompt(sc.text, found, s.template, s.signature, parts.prompts_dir)
-    v = review(text, sc.text, prompt, found, Policy.from_settings(s), sc.reasons)
+    v = review(text, sc.text, prompt, found, Policy.from_settings(s), sc.reasons, edited=True)
     return Reply(comment.strip(), v.reply, v.status, found, reasons=v.reasons)
 
 

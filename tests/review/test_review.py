@@ -263,3 +263,18 @@ def test_a_second_batch_skips_answered_comments(index_dir: Path, isolated: Path,
     third = runner.invoke(app, ["batch", "in.csv", "-o", "all.csv", "--include-answered"])
     assert third.exit_code == 0, third.output
     assert "4 generated" in third.stdout and "already answered" not in third.stdout
+
+
+def test_a_persons_edit_is_checked_but_never_cut() -> None:
+    from shawgpt.models.base import Prompt
+    from shawgpt.safety.guard import Policy, review
+
+    policy = Policy(max_chars=40)
+    text = "Kurtosis weighs the tails. See the chart in the second part of the video"
+    model = review(text, "What is kurtosis?", Prompt("p"), [], policy)
+    assert model.reply == "Kurtosis weighs the tails.\n–ShawGPT"  # the model's: cut back
+    edit = review(text + " –ShawGPT", "What is kurtosis?", Prompt("p"), [], policy,
+                  edited=True)
+    assert edit.reply == text + "\n–ShawGPT"  # the person's: kept whole, signed once
+    assert edit.status == "needs_review"
+    assert edit.reasons == [f"reply is {len(text)} characters, over the cap of 40"]
