@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from textual.widgets import TextArea
 
 from shawgpt.batch.csvio import write_table
 from shawgpt.batch.history import History
@@ -110,6 +111,11 @@ def test_decide_with_keys_quit_and_resume_with_every_decision(out: Path) -> None
         await pilot.press("f")  # skip row 1 forever
         await pilot.press("j")  # to the next undecided needs_review row
         assert app.session.item.row == 3
+        await pilot.resize_terminal(60, 15)
+        await pilot.pause()
+        assert app.notice == ("Make the terminal larger: the terminal is 60x15; review needs "
+                              "at least 70x20 (columns x lines).")
+        await pilot.resize_terminal(100, 32)
         await pilot.press("p", "n", "n")
         assert app.session.item.row == 0 and "skipped forever" in shown(app, "#status")
         await pilot.press("q")
@@ -187,6 +193,14 @@ def test_an_edit_is_checked_signed_and_saved(out: Path, replier: Replier) -> Non
         await pilot.press("e", *"Call 555-987-6543 now. ", "ctrl+s")
         await settle(app, pilot)  # a phone number is flagged, still saved for the person
         assert "a phone number" in item.candidate.reasons[0]
+        await pilot.press("e", *"pwned ", "ctrl+s")
+        await settle(app, pilot)  # blocked: not a candidate, and the text stays to fix
+        assert app.notice.startswith("Not saved: reply contains a phone number")
+        assert app.notice.endswith('; blocked: the reply contains a never-post term ("pwned")')
+        assert app.editing and app.query_one("#editor", TextArea).text.startswith("pwned C")
+        await pilot.press("escape")
+        assert not app.editing and len(item.candidates) == 4
+        assert app.notice == "Edit cancelled; nothing changed."
         await pilot.press("c", "c", "c")  # candidate 4 -> 1 -> 2 -> 3, the ok edit
         assert item.current == 2
         await pilot.press("t")

@@ -89,7 +89,14 @@ class ReviewApp(App[None]):
         if self.error:
             self.exit(return_code=1)
             return
+        self.query_one("#status", Static).border_title = "Checks"
+        self.query_one("#sources", Static).border_title = "Sources"
         self.refresh_view()
+
+    def on_resize(self, event: Any) -> None:
+        why = too_small(event.size.width, event.size.height)
+        if why and not self.error and self.query("#notice"):  # once composed
+            self.say(f"Make the terminal larger: {why}.")
 
     # -- showing --------------------------------------------------------------------------
 
@@ -107,7 +114,8 @@ class ReviewApp(App[None]):
                               f" ({cand.origin})")
         reply.update(Text(cand.reply or "(no text)"))
         decision = item.decision.replace("_", " ") if item.decision else "undecided"
-        lines = [f"status: {cand.status}    decision: {decision}"]
+        was = f" (batch said {item.status})" if cand.status != item.status else ""
+        lines = [f"status: {cand.status}{was}    decision: {decision}"]
         lines += [f"reason: {r}" for r in cand.reasons]
         self.query_one("#status", Static).update(Text("\n".join(lines)))
         self.query_one("#sources", Static).update(Text(self._sources_text(item.row)))
