@@ -137,6 +137,11 @@ def test_approve_ok_and_export(out: Path, isolated: Path) -> None:
     assert [json.loads(x)["id"] for x in lines] == ["c1", "c4"]
 
 
+def test_help_has_an_example() -> None:
+    result = runner.invoke(app, ["review", "--help"])
+    assert result.exit_code == 0 and "Example: shawgpt review replies.csv" in result.output
+
+
 # -- bad input ------------------------------------------------------------------------------
 
 def test_no_terminal_says_what_works_without_one(out: Path) -> None:

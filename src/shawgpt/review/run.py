@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shawgpt.errors import InputError
+from shawgpt.errors import InputError, ShawGPTError
 from shawgpt.review.output import approved_rows
 from shawgpt.review.session import open_session
 from shawgpt.wiring import Parts
@@ -105,3 +105,6 @@ def _run_screen(parts: Parts, session: Any) -> None:
     app.run()
     if app.error:
         raise InputError(app.error)
+    if app.return_code:  # Textual has shown what went wrong
+        raise ShawGPTError(f"the review screen stopped (exit {app.return_code}); every "
+                           f"decision made is in {session.journal.path.name}")
