@@ -142,6 +142,22 @@ def test_help_has_an_example() -> None:
     assert result.exit_code == 0 and "Example: shawgpt review replies.csv" in result.output
 
 
+def test_a_jsonl_out_with_numeric_ids_and_source_objects(isolated: Path) -> None:
+    path = isolated / "replies.jsonl"
+    path.write_text(json.dumps({
+        "id": 7, "text": "What is kurtosis?", "likes": 3, "reply": "Tail weight.\n–ShawGPT",
+        "status": "ok", "sources": [{"file": "kurtosis.pdf", "page": 2, "score": 0.61}],
+        "reasons": []}) + "\n")
+    s = open_session(path, DATA)
+    assert s.item.sources == "kurtosis.pdf p.2 (0.61)"
+    s.approve()
+    s.write()
+    s.close()
+    assert History.of(DATA).answered("id:7")
+    row = json.loads(path.read_text())
+    assert (row["decision"], row["likes"], row["sources"][0]["page"]) == ("approved", 3, 2)
+
+
 # -- bad input ------------------------------------------------------------------------------
 
 def test_no_terminal_says_what_works_without_one(out: Path) -> None:

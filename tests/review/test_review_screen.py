@@ -1,5 +1,4 @@
-"""The review screen: the real Textual app headless under Pilot, and a real `shawgpt review`
-process on a pseudo-terminal, killed with kill -9 mid-review and resumed.
+"""The review screen: the real Textual app headless under Pilot.
 
 Edits and quotes use the real embedder on a tiny index built once per module; regenerate
 uses the real default generator (8 new tokens).
@@ -7,26 +6,15 @@ uses the real default generator (8 new tokens).
 
 from __future__ import annotations
 
-import asyncio
-import csv
-import fcntl
 import json
 import os
-import pty
 import shutil
-import struct
-import subprocess
-import sys
-import termios
-import threading
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from review_files import DATA, read_csv, run_app, settle, shown, write_out
 from textual.widgets import TextArea
 
-from shawgpt.batch.csvio import write_table
 from shawgpt.batch.history import History
 from shawgpt.config import load_settings
 from shawgpt.review.app import ReviewApp
@@ -36,59 +24,11 @@ from shawgpt.review.session import open_session
 from shawgpt.wiring import build
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as `shawgpt batch` sets it
-SHAWGPT = str(Path(sys.executable).with_name("shawgpt"))
-COLUMNS = ["id", "Comment", "reply", "status", "sources", "reasons"]
-ROWS = [
-    ["c1", "Great video, thanks!", "Thank you so much!\n–ShawGPT", "ok", "", ""],
-    ["c2", "How does kurtosis reveal fat tails?", "See www.example.com\n–ShawGPT",
-     "needs_review", "kurtosis.pdf p.1 (0.61)",
-     "reply contains a URL not in the context or allow-list: www.example.com"],
-    ["c3", "Which mother wavelet is best?", "Try sym4 or db4.\n–ShawGPT", "ok",
-     "wavelets.pdf p.1 (0.55)", ""],
-    ["c4", "Is a Gaussian fat-tailed?", "No: its tails are thin.\n–ShawGPT", "needs_review",
-     "kurtosis.pdf p.1 (0.48)", "comment looks like an instruction to the model"],
-]
-DATA = Path(".shawgpt")
-Drive = Callable[[ReviewApp, object], Awaitable[None]]
 
 
 @pytest.fixture
 def out(isolated: Path) -> Path:
-    path = isolated / "replies.csv"
-    write_table(path, COLUMNS, [dict(zip(COLUMNS, r, strict=True)) for r in ROWS], False)
-    return path
-
-
-def run_app(out: Path, drive: Drive, replier: Replier | None = None,
-            size: tuple[int, int] = (100, 32)) -> ReviewApp:
-    """Open the review of `out` headless and let `drive` press keys; the app, once closed."""
-    app = ReviewApp(open_session(out, DATA), replier)
-
-    async def main() -> None:
-        async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            await drive(app, pilot)
-
-    try:
-        asyncio.run(main())
-    finally:
-        app.session.close()
-    return app
-
-
-def shown(app: ReviewApp, widget: str) -> str:
-    return str(app.query_one(widget).content)  # type: ignore[attr-defined]
-
-
-async def settle(app: ReviewApp, pilot) -> None:
-    """Wait for the model job (a worker thread) and the screen update it asks for."""
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+    return write_out(isolated / "replies.csv")
 
 
 # -- keys, progress, quitting and resuming ---------------------------------------------------
@@ -243,79 +183,20 @@ def test_regenerate_makes_candidates_with_the_real_model(out: Path, replier: Rep
     assert len(kept) == len(app.session.items[1].candidates) - 1
 
 
-# -- a real `shawgpt review` on a pseudo-terminal --------------------------------------------
+def test_an_out_that_cannot_be_written_keeps_the_decisions(out: Path) -> None:
+    async def drive(app: ReviewApp, pilot) -> None:
+        await pilot.press("a")
+        kept = out.rename(out.with_name("kept.csv"))
+        (out / "x").mkdir(parents=True)  # a folder where OUT was: it cannot be replaced
+        try:  # (a read-only folder would not do: the tests may run as root)
+            await pilot.press("q")
+            assert app.is_running and app.notice.startswith(f"Error: cannot write {out}")
+            assert app.notice.endswith("every decision is in the journal (q again quits).")
+        finally:
+            shutil.rmtree(out)
+            kept.rename(out)
+        await pilot.press("q")
 
-class Terminal:
-    """`shawgpt review` running on a pty of the given size; keys are written as typed."""
-
-    def __init__(self, args: list[str], cwd: Path, size: tuple[int, int] = (100, 30)) -> None:
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
-        env = {**os.environ, "TERM": "xterm-256color"}
-        self.proc = subprocess.Popen([SHAWGPT, *args], stdin=slave, stdout=slave,
-                                     stderr=slave, cwd=cwd, env=env, start_new_session=True)
-        os.close(slave)
-        self.master, self.screen = master, bytearray()
-        threading.Thread(target=self._read, daemon=True).start()  # a full pty would block it
-
-    def _read(self) -> None:
-        while True:
-            try:
-                data = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            self.screen.extend(data)
-
-    def wait_for(self, ready: Callable[[], bool], what: str, timeout: float = 60) -> None:
-        end = time.monotonic() + timeout
-        while not ready():
-            assert self.proc.poll() is None, f"review ended before {what}: {self.screen!r}"
-            assert time.monotonic() < end, f"{what} never came"
-            time.sleep(0.02)
-
-    def type(self, key: str) -> None:
-        os.write(self.master, key.encode())
-
-
-def decisions_on_disk(out: Path) -> list[dict[str, object]]:
-    lines = journal_path(out).read_bytes().split(b"\n")[1:-1]  # a torn last line: no newline
-    return [r for r in map(json.loads, lines) if r["op"] == "decide"]
-
-
-def test_kill_9_mid_review_loses_no_decision(out: Path, isolated: Path) -> None:
-    term = Terminal(["review", out.name], isolated)
-    term.wait_for(lambda: b"left 4" in term.screen, "the review screen")
-    for n, key in enumerate("arf", 1):  # approve row 2, reject row 4, skip row 1 forever
-        term.type(key)
-        term.wait_for(lambda n=n: len(decisions_on_disk(out)) == n, f"decision {n}")
-    term.proc.kill()  # kill -9: no chance to write OUT or anything else
-    term.proc.wait()
-    assert term.proc.returncode == -9
-    assert "decision" not in read_csv(out)[0]  # OUT was never rewritten
-    with journal_path(out).open("ab") as fh:
-        fh.write(b'{"op": "decide", "i": 2, "decision": "appr')  # as a kill mid-write leaves
-    assert History.of(DATA).answered("id:c1") and History.of(DATA).answered("id:c2")
-
-    async def resume(app: ReviewApp, pilot) -> None:
-        assert app.notice == ("The journal's last line was cut off (a crash mid-write); "
-                              "ignored.")
-        assert {i: it.decision for i, it in app.session.items.items()} == {
-            0: "skipped_forever", 1: "approved", 2: None, 3: "rejected"}
-        assert app.session.item.row == 2  # where it stopped: the one row left
-        await pilot.press("a", "q")
-
-    run_app(out, resume)
-    assert [r["decision"] for r in read_csv(out)] == [
-        "skipped_forever", "approved", "approved", "rejected"]
-
-
-def test_a_small_terminal_is_refused_before_the_screen(out: Path, isolated: Path) -> None:
-    term = Terminal(["review", out.name], isolated, size=(60, 15))
-    assert term.proc.wait(timeout=60) == 1
-    end = time.monotonic() + 5
-    while not term.screen.endswith(b"\n") and time.monotonic() < end:
-        time.sleep(0.02)  # the reader thread drains what the process wrote before it ended
-    assert term.screen.decode().strip() == (
-        "Error: the terminal is 60x15; review needs at least 70x20 (columns x lines)")
+    app = run_app(out, drive)
+    assert app.return_code == 0 and "decision" not in read_csv(out)[0]
+    assert open_session(out, DATA).items[1].decision == "approved"

@@ -173,7 +173,9 @@ def _skip_answered(parts: Parts, table: Table, hashes: list[str], journal: Journ
         return
     ids = id_column(table.columns)
     answered = [i for i, row in enumerate(table.rows) if i not in journal.done and
-                history.answered(comment_key(cell_text(row.get(table.comment_column)), row, ids))]
+                history.answered(comment_key(cell_text(row.get(table.comment_column)),
+                                             {ids: cell_text(row.get(ids))} if ids else None,
+                                             ids))]
     journal.append([{"i": i, "h": hashes[i], "reply": "", "status": "skipped", "sources": [],
                      "reasons": ["already answered"], "answered": True} for i in answered])
 

@@ -67,6 +67,7 @@ class ReviewApp(App[None]):
         self.session, self.replier = session, replier
         self.error: str | None = None  # why the app could not run (the CLI prints it)
         self.editing = False
+        self.write_failed = False  # a failed write of OUT lets the next q quit anyway
         self.busy = ""  # the model job running, if any
         self.quoting: set[int] = set()  # rows whose source text is shown
         self.notice = ("Resumed: " + session.progress()) if session.journal.records else ""
@@ -144,9 +145,20 @@ class ReviewApp(App[None]):
 
     # -- deciding -------------------------------------------------------------------------
 
+    def _write(self) -> bool:
+        """Write OUT; on failure say so (the journal still has every decision)."""
+        try:
+            self.session.write()
+        except ShawGPTError as exc:
+            self.write_failed = True
+            self.say(f"Error: {exc}; every decision is in the journal (q again quits).")
+            return False
+        return True
+
     def _decided(self, message: str) -> None:
         if self.session.finished:
-            self.session.write()
+            if not self._write():
+                return
             message += (f" All {len(self.session.queue)} reviewed; wrote "
                         f"{self.session.out.path.name} (u undoes, q quits).")
         self.say(message)
@@ -177,12 +189,12 @@ class ReviewApp(App[None]):
         self.say(self.session.next_candidate())
 
     def action_write(self) -> None:
-        self.session.write()
-        self.say(f"Wrote {self.session.out.path.name} ({self.session.progress()}).")
+        if self._write():
+            self.say(f"Wrote {self.session.out.path.name} ({self.session.progress()}).")
 
     async def action_quit(self) -> None:
-        self.session.write()
-        self.exit()
+        if self.write_failed or self._write():
+            self.exit()
 
     # -- editing --------------------------------------------------------------------------
 

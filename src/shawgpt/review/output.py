@@ -65,7 +65,8 @@ class OutFile:
 
     def key(self, i: int) -> str:
         """The row's key in the answered-comments history."""
-        return comment_key(self.comment(i), self.table.rows[i], self.id_column)
+        col = self.id_column  # a JSONL id may be a number: the key takes its text
+        return comment_key(self.comment(i), {col: self.cell(i, col)} if col else None, col)
 
     def row_ids(self) -> list[str]:
         kept = [c for c in self.table.columns if c not in REWRITTEN]
