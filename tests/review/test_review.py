@@ -74,7 +74,7 @@ def test_queue_order_decisions_undo_and_resume(out: Path) -> None:
                             "left 1")
     history = History.of(DATA)
     assert history.answered("id:c2") and history.answered("id:c4")
-    assert s.undo() == "Undid skipped_forever of row 4."
+    assert s.undo() == "Undid skipped forever of row 4."
     assert s.item.row == 3 and s.item.decision is None
     assert not History.of(DATA).answered("id:c4")  # the undo reached the history too
     s.close()

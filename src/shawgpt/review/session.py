@@ -123,7 +123,7 @@ class Session:
         if decision in TO_HISTORY:
             self.history.record(self.out.key(row), str(decision), reply=item.final)
         self.pos = self.queue.index(row)
-        return f"Undid {undone} of row {row + 1}."
+        return f"Undid {str(undone).replace('_', ' ')} of row {row + 1}."
 
     def add_candidate(self, row: int, reply: str, status: str, reasons: list[str],
                       origin: str) -> bool:
