@@ -51,12 +51,12 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+DATA = Path(".shawgpt")  # the default data_dir, inside each test's own folder
+
+
 @pytest.fixture
 def out(isolated: Path) -> Path:
     return write_batch_out(isolated / "replies.csv")
-
-
-DATA = Path(".shawgpt")  # the default data_dir, inside each test's own folder
 
 
 # -- the session ---------------------------------------------------------------------------
