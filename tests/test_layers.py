@@ -21,6 +21,7 @@ ALLOWED = {
     "retrieval": BASE + EMBEDDERS + ("shawgpt.index",),
     "safety": BASE + ("shawgpt.index.store", "shawgpt.models.base"),
     "batch": None,  # anything but the shell
+    "review": None,  # batch and everything below it, never the shell
 }
 SHELL = ("shawgpt.cli", "shawgpt.exits")
 

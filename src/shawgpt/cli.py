@@ -203,6 +203,9 @@ def batch(
         "--restart", help="Discard an interrupted run's journal and start over.")] = False,
     max_chars: Annotated[int | None, typer.Option(
         help="Truncate comments longer than this (flagged needs_review); 0: no cap.")] = None,
+    include_answered: Annotated[bool, typer.Option(
+        "--include-answered", help="Reply to comments already approved or skipped forever "
+        "in review, too.")] = False,
 ) -> None:
     """Reply to every comment in a CSV or JSONL file; resumes after a crash or Ctrl-C.
 
@@ -228,10 +231,47 @@ def batch(
     check_out(out)  # before the progress bar and the first reply
     with typer.progressbar(length=len(table.rows), label="Replying", file=sys.stderr) as bar:
         report = run_batch(parts, table, src, out, _err, restart=restart, excel=excel,
-                           progress=lambda done, _total: bar.update(done - bar.pos))
+                           progress=lambda done, _total: bar.update(done - bar.pos),
+                           include_answered=include_answered)
     if report.interrupted:
         _err(report.summary()[0])
         raise typer.Exit(130)
+    for line in report.summary():
+        typer.echo(line)
+
+
+@app.command()
+@handled
+def review(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Argument(help="The CSV or JSONL that `batch` wrote.")],
+    column: Annotated[str | None, typer.Option(help="Name of the comment column.")] = None,
+    approve_ok: Annotated[bool, typer.Option(
+        "--approve-ok", help="Approve every `ok` row, no screen.")] = False,
+    export: Annotated[Path | None, typer.Option(
+        help="Write the approved rows (input columns, final reply) to this .csv/.jsonl.")]
+    = None,
+    write: Annotated[bool, typer.Option(
+        "--write", help="Write the decisions and final replies into OUT now.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    restart: Annotated[bool, typer.Option(
+        "--restart", help="Start a new review (the old journal is kept as .old).")] = False,
+) -> None:
+    """Review batch's replies before posting: approve, edit, regenerate, reject, skip.
+
+    Every decision is saved at once to OUT.review.jsonl; run the same command to resume.
+    Approved and skipped-forever comments are not answered again by a later batch.
+
+    Example: shawgpt review replies.csv --export approved.csv
+    """
+    from shawgpt.review.run import review_out
+
+    # the person reviews every reply: keep the text of needs_review ones (strict empties it)
+    parts = _parts(ctx, strict=False)
+    report = review_out(parts, out, column, restart, approve_ok, export, write)
+    if as_json:
+        typer.echo(_json(report.as_json()))
+        return
     for line in report.summary():
         typer.echo(line)
 

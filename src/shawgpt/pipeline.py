@@ -8,7 +8,7 @@ retrieval, generation in groups by the backend.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,9 +90,10 @@ def gate_reason(parts: Parts, comment: str) -> str | None:
 
 
 def reply_to(parts: Parts, comments: Sequence[str], say: Say,
-             use_context: bool = True) -> list[Reply]:
+             use_context: bool = True, draft: int = 0) -> list[Reply]:
     """A checked reply for every comment, in order (guard.py): `ok`, `needs_review` with
-    reasons, `error`, or `skipped` for an empty comment; with `strict` only `ok` keeps text."""
+    reasons, `error`, or `skipped` for an empty comment; with `strict` only `ok` keeps text.
+    `draft` k > 0 asks for the alternative sampled with seed k (models/base.py)."""
     from shawgpt.safety.sanitize import strip_controls
     from shawgpt.safety.screen import screen_comment
 
@@ -105,7 +106,7 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
     texts = [sc.text for sc in screened]
     found = find_sources(parts, texts, say) if use_context and texts else [[] for _ in texts]
     prompts = [
-        build_prompt(c, src, s.template, s.signature, parts.prompts_dir)
+        replace(build_prompt(c, src, s.template, s.signature, parts.prompts_dir), draft=draft)
         for c, src in zip(texts, found, strict=True)
     ]
     raw = parts.generator.generate(prompts) if prompts else []
@@ -114,6 +115,19 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
         v = review(out, sc.text, prompt, src, policy, sc.reasons)
         replies[i] = Reply(comments[i].strip(), v.reply, v.status, src, reasons=v.reasons)
     return replies
+
+
+def check_reply(parts: Parts, comment: str, text: str, say: Say) -> Reply:
+    """A person's text for a comment through the same output checks as a generated reply
+    (the comment's screen, its retrieved context and prompt, the signature), for review."""
+    from shawgpt.safety.screen import screen_comment
+
+    s = parts.settings
+    sc = screen_comment(comment.strip(), s.max_comment_chars)
+    found = find_sources(parts, [sc.text], say)[0]
+    prompt = build_prompt(sc.text, found, s.template, s.signature, parts.prompts_dir)
+    v = review(text, sc.text, prompt, found, Policy.from_settings(s), sc.reasons, edited=True)
+    return Reply(comment.strip(), v.reply, v.status, found, reasons=v.reasons)
 
 
 def reply_one(parts: Parts, comment: str, say: Say, use_context: bool = True) -> Reply:

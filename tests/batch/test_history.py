@@ -28,3 +28,14 @@ def test_records_survive_a_new_process_and_a_torn_last_line(tmp_path: Path) -> N
     assert not again.answered("id:c")
     assert again.skipped_lines == [3, 4]
     assert again.records["id:a"][0]["reply"] == "Thanks! –ShawGPT"
+
+
+def test_an_undone_record_takes_back_one_earlier_record(tmp_path: Path) -> None:
+    h = History.of(tmp_path)
+    h.record("id:a", "approved")
+    h.record("id:a", "undone", undoes="approved")
+    assert not h.answered("id:a") and h.actions("id:a") == set()
+    h.record("id:a", "approved")
+    h.record("id:a", "posted")
+    h.record("id:a", "undone", undoes="approved")  # taking back an approval never unposts
+    assert History.of(tmp_path).actions("id:a") == {"posted"}

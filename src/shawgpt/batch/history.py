@@ -9,8 +9,9 @@ A comment's key is its stable id when the input has an id column (`comment_id`, 
 else a hash of its whitespace-normalised text, so the same comment fetched twice or copied
 into another file is recognised. Every record is flushed and fsynced before `record`
 returns: a crash right after a post can never forget it. A torn last line (a kill mid-write)
-is ignored when reading. It leaves deciding (review/), posting (youtube/) and skipping rows
-(batch runner) to its callers.
+is ignored when reading. An `undone` record (`"undoes": "approved"`) takes back one
+earlier record of that action (review's undo), so the file stays append-only. It leaves
+deciding (review/), posting (youtube/) and skipping rows (batch runner) to its callers.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def id_column(columns: list[str]) -> str | None:
 def comment_key(comment: str, row: Mapping[str, str] | None = None,
                 column: str | None = None) -> str:
     """`id:<value>` from the id column when there is one and it is filled, else `sha:<hash>`."""
-    if row is not None and column and (row.get(column) or "").strip():
+    if row is not None and column and str(row.get(column) or "").strip():
         return "id:" + str(row[column]).strip()
     text = " ".join(comment.split()).casefold()
     return "sha:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
@@ -75,7 +76,16 @@ class History:
             self.records.setdefault(str(key), []).append(rec)
 
     def actions(self, key: str) -> set[str]:
-        return {str(r.get("action")) for r in self.records.get(key, [])}
+        """The key's actions that stand: each `undone` record cancels one earlier record."""
+        counts: dict[str, int] = {}
+        for r in self.records.get(key, []):
+            action = str(r.get("action"))
+            if action == "undone":
+                undoes = str(r.get("undoes"))
+                counts[undoes] = counts.get(undoes, 0) - 1
+            else:
+                counts[action] = counts.get(action, 0) + 1
+        return {a for a, n in counts.items() if n > 0}
 
     def answered(self, key: str) -> bool:
         return bool(self.actions(key) & ANSWERED)

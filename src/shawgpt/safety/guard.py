@@ -236,15 +236,18 @@ def blocked_reasons(body: str, prompt: Prompt, policy: Policy) -> list[str]:
 
 
 def review(raw: str, comment: str, prompt: Prompt, sources: Sequence[Source], policy: Policy,
-           input_reasons: Sequence[str] = ()) -> Verdict:
-    """Clean the raw output, apply every rule, and settle status, reasons and reply."""
+           input_reasons: Sequence[str] = (), edited: bool = False) -> Verdict:
+    """Clean the raw output, apply every rule, and settle status, reasons and reply.
+
+    `edited`: the text is a person's (review's edit), so nothing of it is cut, neither an
+    unfinished last sentence nor past the length cap (that is flagged instead)."""
     reasons = list(input_reasons)
-    text = trim_unfinished(_ARTEFACTS.sub("", raw).strip())
-    body = strip_signature(text, policy.signature)
+    text = _ARTEFACTS.sub("", raw).strip()
+    body = strip_signature(text if edited else trim_unfinished(text), policy.signature)
     if not body:
         return Verdict("", "error", [*reasons, "the model wrote nothing usable"])
     cap = policy.praise_chars if is_short_praise(comment) else policy.max_chars
-    body = fit_length(body, cap)
+    body = body if edited else fit_length(body, cap)
     if len(body) > cap:
         reasons.append(f"reply is {len(body)} characters, over the cap of {cap}")
     reasons += contact_reasons(body, "\n".join(s.text for s in sources), policy.allow_urls)
