@@ -16,8 +16,9 @@ from typing import Any
 
 from shawgpt.batch.csvio import JSONL_SUFFIXES, Table, cell_text, read_table, write_table
 from shawgpt.batch.history import comment_key, id_column
+from shawgpt.batch.inputs import pick_column
 from shawgpt.batch.journal import row_hash
-from shawgpt.batch.runner import ADDED, journal_path, pick_column
+from shawgpt.batch.runner import ADDED, journal_path
 from shawgpt.errors import InputError
 
 DECISION = "decision"
