@@ -8,9 +8,10 @@ it at once, or a kill mid-way, never leave a half-written cache; a cache that fa
 is rebuilt once.
 
 A PEFT adapter is not run here: the engine ignores one on a GGUF-loaded model, and a GGUF
-with the adapter merged into float16 tensors (verified: transformers reads it back within
-0.01 nats of peft) comes out 0.1-0.3 nats off peft in this engine's hands, closer to the
-untuned base than to the tuned model. So a model with an adapter goes to transformers.
+with the adapter merged into its weights, which transformers reads back as the tuned model
+(within 0.01 nats of peft), comes out 0.1-0.7 nats off in this engine, whether the merged
+tensors are float16, Q8_0 or re-quantized Q4_1 (docs/speed.md). So a model with an adapter
+goes to transformers, with one line saying so.
 
 Our prompt templates stay in charge: the engine's automatic chat template is off, a chat
 prompt is rendered with the model's own template (the engine's Tokenizer reads it from the
@@ -62,9 +63,9 @@ def _version() -> str:
     return str(openvino_genai.get_version()).split("-")[0].replace("/", "_")
 
 
-def cache_folder(gguf: Path, cache: Path, tag: str = "") -> Path:
-    """Where the converted model lives: one folder per GGUF, adapter and engine version."""
-    name = f"{gguf.stem}-{gguf.stat().st_size}{'-' + tag if tag else ''}-ov{_version()}"
+def cache_folder(gguf: Path, cache: Path) -> Path:
+    """Where the converted model lives: one folder per GGUF and engine version."""
+    name = f"{gguf.stem}-{gguf.stat().st_size}-ov{_version()}"
     return cache / "openvino" / name
 
 
@@ -85,9 +86,9 @@ def _pipeline(path: Path, shown: Path | None = None, **options: Any) -> Any:
             from None
 
 
-def load_pipeline(gguf: Path, cache: Path, tag: str = "") -> Any:
+def load_pipeline(gguf: Path, cache: Path) -> Any:
     """The engine's pipeline for a GGUF file, converting and caching it on first use."""
-    target = cache_folder(gguf, cache, tag)
+    target = cache_folder(gguf, cache)
     if _complete(target):
         try:
             return _pipeline(target)
