@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from shawgpt.cli_youtube import register as register_youtube
 from shawgpt.config import load_settings
 from shawgpt.errors import ShawGPTError
 from shawgpt.exits import err as _err
@@ -324,6 +325,9 @@ def info(ctx: typer.Context) -> None:
     from shawgpt.status import describe
 
     typer.echo(describe(_parts(ctx)))
+
+
+register_youtube(app)
 
 
 def main() -> None:

@@ -104,6 +104,20 @@ class Settings:
     allow_urls: str = ""
     # your never-post words and phrases, one per line, added to the bundled blocklist.txt
     blocklist_file: str = ""
+    # YouTube Data API key: enough for `fetch` of public comments (posting needs sign-in);
+    # best given as SHAWGPT_YOUTUBE_API_KEY, and never shown by `info`
+    youtube_api_key: str = ""
+    # where the Data API lives; tests point it at a loopback fake
+    youtube_api_endpoint: str = "https://youtube.googleapis.com/"
+    # the OAuth client (client_secret.json from the Google Cloud console) `auth youtube` uses
+    youtube_client_secrets: str = "client_secret.json"
+    # `post --apply` posts at most this many replies a run (50 quota units each)
+    max_posts: int = 20
+    # Data API units a project may spend a day (Google's default); the local ledger stops there
+    quota_budget: int = 10000
+    # seconds waited between two posts, drawn uniformly from this range (not a bot burst)
+    post_delay_min: float = 2.0
+    post_delay_max: float = 6.0
     # where each value came from (default, profile, shawgpt.toml, env, flag)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -281,3 +295,8 @@ def validate(s: Settings) -> None:
         value = getattr(s, name)
         if value < 0 or value != value:  # value != value: NaN from "nan" in the environment
             raise ConfigError(f"{name} must be 0 or more, got {value}")
+    if s.max_posts < 1 or s.quota_budget < 1:
+        raise ConfigError("max_posts and quota_budget must be at least 1")
+    if not 0 <= s.post_delay_min <= s.post_delay_max:
+        raise ConfigError(f"post delays need 0 <= post_delay_min <= post_delay_max "
+                          f"(got {s.post_delay_min}/{s.post_delay_max})")

@@ -26,7 +26,10 @@ def describe(parts: Parts) -> str:
     for f in fields(s):
         if f.name == "sources":
             continue
-        lines.append(f"  {f.name} = {getattr(s, f.name)!r}  ({s.sources.get(f.name, 'default')})")
+        value = getattr(s, f.name)
+        if f.name == "youtube_api_key" and value:
+            value = "(set, not shown)"  # a secret: info's output gets pasted into bug reports
+        lines.append(f"  {f.name} = {value!r}  ({s.sources.get(f.name, 'default')})")
     lines.append("Models:")
     lines.append(f"  embeddings: {s.embed_model} -> {_where(s.embed_model)}")
     if s.backend == "local":
@@ -55,4 +58,17 @@ def describe(parts: Parts) -> str:
                      f"built {built}")
         lines.append(f"  embedding model: {m.embed_model}; chunks {m.chunk_size}/"
                      f"{m.chunk_overlap}")
+    lines.extend(_youtube(parts))
     return "\n".join(lines)
+
+
+def _youtube(parts: Parts) -> list[str]:
+    from shawgpt.youtube.auth import token_path
+    from shawgpt.youtube.quota import Ledger
+
+    s = parts.settings
+    token = token_path()
+    return ["YouTube:",
+            "  " + Ledger.of(s.data_path, s.quota_budget).line(),
+            f"  signed in: {'yes, token ' + str(token) if token.is_file() else 'no'}; "
+            f"API key: {'set' if s.youtube_api_key else 'not set'}"]

@@ -46,6 +46,9 @@ NOT_REPLY_SETTINGS = frozenset({
     "profile", "articles_dir", "data_dir", "cache_dir", "chroma_url", "clutter_file",
     "max_pages", "max_file_mb", "lock_timeout", "embedder", "device", "batch_size",
     "api_key_env", "sources",
+    # YouTube's settings: the key is a secret the journal must never hold
+    "youtube_api_key", "youtube_api_endpoint", "youtube_client_secrets", "max_posts",
+    "quota_budget", "post_delay_min", "post_delay_max",
 })
 WINDOW_GROUPS = 16  # groups per window ordered by prompt size (retrieval runs per window)
 Progress = Callable[[int, int], None]
