@@ -109,6 +109,9 @@ class Settings:
     youtube_api_key: str = ""
     # where the Data API lives; tests point it at a loopback fake
     youtube_api_endpoint: str = "https://youtube.googleapis.com/"
+    # where an expired access token is refreshed; google-auth ignores a token file's own
+    # token_uri (so a file cannot redirect the refresh token), this is the one place to set it
+    youtube_token_uri: str = "https://oauth2.googleapis.com/token"
     # the OAuth client (client_secret.json from the Google Cloud console) `auth youtube` uses
     youtube_client_secrets: str = "client_secret.json"
     # `post --apply` posts at most this many replies a run (50 quota units each)

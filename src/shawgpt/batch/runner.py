@@ -47,7 +47,8 @@ NOT_REPLY_SETTINGS = frozenset({
     "max_pages", "max_file_mb", "lock_timeout", "embedder", "device", "batch_size",
     "api_key_env", "sources",
     # YouTube's settings: the key is a secret the journal must never hold
-    "youtube_api_key", "youtube_api_endpoint", "youtube_client_secrets", "max_posts",
+    "youtube_api_key", "youtube_api_endpoint", "youtube_token_uri", "youtube_client_secrets",
+    "max_posts",
     "quota_budget", "post_delay_min", "post_delay_max",
 })
 WINDOW_GROUPS = 16  # groups per window ordered by prompt size (retrieval runs per window)

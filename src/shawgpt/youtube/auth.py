@@ -24,8 +24,9 @@ def token_path() -> Path:
     return Path(base) / "shawgpt" / "youtube-token.json"
 
 
-def load_credentials() -> Any:
-    """The saved credentials, or None when not signed in; a damaged file is an error."""
+def load_credentials(token_uri: str) -> Any:
+    """The saved credentials, refreshed at `token_uri` when they expire; None when not
+    signed in; a damaged file is an error."""
     from google.oauth2.credentials import Credentials
 
     path = token_path()
@@ -33,7 +34,7 @@ def load_credentials() -> Any:
         return None
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
-        creds = Credentials.from_authorized_user_info(info, SCOPES)
+        creds = Credentials.from_authorized_user_info(info, SCOPES).with_token_uri(token_uri)
     except (OSError, ValueError, KeyError) as exc:
         raise ShawGPTError(f"the YouTube token {path} is unreadable ({exc.__class__.__name__});"
                            f" run `shawgpt auth youtube --logout`, then sign in again") from None

@@ -72,12 +72,13 @@ class Api:
             raise _translate(exc, method) from None
         except Exception as exc:
             import httplib2
-            from google.auth.exceptions import RefreshError
+            from google.auth.exceptions import RefreshError, TransportError
 
             if isinstance(exc, RefreshError):
+                said = exc.args[0] if exc.args and isinstance(exc.args[0], str) else exc
                 raise SignInExpired(f"{method}: {EXPLAINED['invalid_grant']} "
-                                    f"({_one_line(exc)})", "invalid_grant", 401) from None
-            if isinstance(exc, OSError | httplib2.HttpLib2Error):
+                                    f"({_one_line(said)})", "invalid_grant", 401) from None
+            if isinstance(exc, OSError | httplib2.HttpLib2Error | TransportError):
                 # refused, timed out, no such host: no answer, so nothing is charged
                 raise YouTubeError(f"{method}: cannot reach the YouTube API at "
                                    f"{self.endpoint} ({exc.__class__.__name__}: "
@@ -103,7 +104,7 @@ class Api:
         return sum(self.spent.values())
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: object) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else "no message"
 
@@ -141,7 +142,7 @@ def connect(settings: Settings, ledger: Ledger, need_sign_in: bool = False) -> A
     from shawgpt.youtube.auth import load_credentials
 
     endpoint = settings.youtube_api_endpoint
-    credentials = load_credentials()
+    credentials = load_credentials(settings.youtube_token_uri)
     options = {"api_endpoint": endpoint}
     if credentials is not None and (need_sign_in or not settings.youtube_api_key):
         import google_auth_httplib2

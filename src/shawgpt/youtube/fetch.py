@@ -120,15 +120,12 @@ def _threads(api: Api, target: dict[str, str], since: datetime | None) -> Iterat
         except YouTubeError as exc:
             name, value = next(iter(target.items()))
             raise YouTubeError(f"{exc} for {name}={value}", exc.reason, exc.status) from None
-        older = 0
-        items = page.get("items", [])
-        for thread in items:
+        for thread in page.get("items", []):
             if since and _published(thread) < since:
-                older += 1
-                continue
+                return  # newest first: every thread after this one is older still
             yield thread
         token = page.get("nextPageToken")
-        if not token or (items and older == len(items)):
+        if not token:
             return
 
 
