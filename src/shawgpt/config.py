@@ -55,6 +55,9 @@ class Settings:
     top_k: int = 3
     # cosine similarity a chunk needs to be used; calibrated per embedding model (docs/retrieval.md)
     cutoff: float = 0.3
+    # batch: a `video_title` column (as `fetch` writes) reorders the chunks a comment gets;
+    # the comment alone decides whether it gets any (measured: pipeline.find_sources)
+    video_context: bool = True
     # hybrid search: BM25 fused with vector search by reciprocal rank fusion (retrieve.py)
     hybrid: bool = True
     # rerank fused chunks by their closest sentence (no cross-encoder ships in a package)

@@ -62,18 +62,39 @@ def ensure_index(parts: Parts, say: Say) -> Index:
 
 
 def find_sources(parts: Parts, comments: Sequence[str], say: Say,
-                 top_k: int | None = None) -> list[list[Source]]:
+                 top_k: int | None = None,
+                 topics: Sequence[str] | None = None) -> list[list[Source]]:
     """The chunks each comment's reply uses (gate, hybrid, rerank and cutoff per settings);
-    `reply`, `retrieve`, `batch` and `eval` all come through here."""
+    `reply`, `retrieve`, `batch` and `eval` all come through here.
+
+    `topics` (a video title per comment, with the `video_context` setting) only reorders:
+    the comment alone decides whether it gets context and which chunks, then
+    `"<topic>. <comment>"` ranks them (the title alone could pull in chunks of a video's
+    subject the comment never asked about); scripts/eval_video_context.py measures it."""
+    from dataclasses import replace
+
     from shawgpt.retrieval.retrieve import Strategy, search
 
     s = parts.settings
     index = ensure_index(parts, say)
     k = top_k or s.top_k
     strategy = Strategy(hybrid=s.hybrid, rerank=s.rerank, gate=s.gate, candidates=s.candidates)
-    if strategy.plain:  # the original pipeline: cosine top-k through Chroma, cutoff
-        return retrieve(comments, parts.embedder, index, k, s.cutoff)
-    return search(comments, parts.embedder, index, k, s.cutoff, strategy)
+
+    def find(texts: Sequence[str], how: Strategy) -> list[list[Source]]:
+        if how.plain:  # the original pipeline: cosine top-k through Chroma, cutoff
+            return retrieve(texts, parts.embedder, index, k, s.cutoff)
+        return search(texts, parts.embedder, index, k, s.cutoff, how)
+
+    found = find(comments, strategy)
+    if topics and s.video_context:
+        again = [i for i, f in enumerate(found) if len(f) > 1 and topics[i].strip()]
+        titled = find([f"{topics[i].strip()}. {comments[i]}" for i in again],
+                      replace(strategy, gate=False))  # the gate has read the comment
+        for i, order in zip(again, titled, strict=True):
+            place = {(c.file, c.page, c.text): n for n, c in enumerate(order)}
+            found[i] = sorted(found[i], key=lambda c: place.get((c.file, c.page, c.text),
+                                                                len(place)))
+    return found
 
 
 def gate_reason(parts: Parts, comment: str) -> str | None:
@@ -90,10 +111,12 @@ def gate_reason(parts: Parts, comment: str) -> str | None:
 
 
 def reply_to(parts: Parts, comments: Sequence[str], say: Say,
-             use_context: bool = True, draft: int = 0) -> list[Reply]:
+             use_context: bool = True, draft: int = 0,
+             topics: Sequence[str] | None = None) -> list[Reply]:
     """A checked reply for every comment, in order (guard.py): `ok`, `needs_review` with
     reasons, `error`, or `skipped` for an empty comment; with `strict` only `ok` keeps text.
-    `draft` k > 0 asks for the alternative sampled with seed k (models/base.py)."""
+    `draft` k > 0 asks for the alternative sampled with seed k (models/base.py); `topics`:
+    each comment's video title (find_sources)."""
     from shawgpt.safety.sanitize import strip_controls
     from shawgpt.safety.screen import screen_comment
 
@@ -104,7 +127,8 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
     # a reply so a person can review it.
     screened = [screen_comment(comments[i].strip(), s.max_comment_chars) for i in wanted]
     texts = [sc.text for sc in screened]
-    found = find_sources(parts, texts, say) if use_context and texts else [[] for _ in texts]
+    found = find_sources(parts, texts, say, topics=[topics[i] for i in wanted] if topics
+                         else None) if use_context and texts else [[] for _ in texts]
     prompts = [
         replace(build_prompt(c, src, s.template, s.signature, parts.prompts_dir), draft=draft)
         for c, src in zip(texts, found, strict=True)

@@ -42,6 +42,7 @@ class FakeYouTube(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.threads: list[Thread] = []  # newest first, as order=time gives them
         self.titles: dict[str, str] = {}
+        self.comments_off: set[str] = set()  # videos whose comments are turned off
         self.page_size = 2
         self.shown_replies = 1
         self.posted: list[dict[str, str]] = []  # every reply inserted: parentId, text, id
@@ -131,7 +132,8 @@ class Handler(BaseHTTPRequestHandler):
         if refused:
             return self._send(*refused)
         if resource == "commentThreads":
-            return self._send(200, self._threads(params))
+            body = self._threads(params)
+            return self._send(body["error"]["code"] if "error" in body else 200, body)
         if resource == "comments":
             return self._send(200, self._replies(params))
         if resource == "videos":
@@ -143,6 +145,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _threads(self, params: dict[str, str]) -> dict[str, Any]:
         s = self.server
+        if params.get("videoId") in s.comments_off:
+            return error(403, "commentsDisabled", "The video has disabled comments.")[1]
         if "videoId" in params:
             chosen = [t for t in s.threads if t.video == params["videoId"]]
         else:

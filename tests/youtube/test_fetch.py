@@ -155,3 +155,15 @@ def test_the_budget_stops_a_fetch_and_keeps_what_it_got(channel: FakeYouTube, is
     # two pages paid for; c4's replies would be the third unit (and titles the fourth)
     assert last.startswith("Error: stopped early: the quota budget is spent (2 of 2 units "
                            "today; comments.list costs 1); it resets at midnight Pacific (in ")
+
+
+def test_a_video_with_comments_off_is_left_out_and_the_others_fetched(
+        channel: FakeYouTube, isolated: Path) -> None:
+    channel.comments_off = {"vidB"}
+    result = runner.invoke(app, ["fetch", "--video", "vidB", "--video", "vidA"])
+    assert result.exit_code == 0, result.output
+    assert [r[0] for r in read_csv(isolated / "comments.csv")[1:]] == ["c1"]
+    assert "video vidB: commentThreads.list: comments are turned off for this video " \
+           "(commentsDisabled) for videoId=vidB" in result.stderr
+    assert "(left out: 2 answered by the channel, 1 in the history, 1 video with comments " \
+           "off)" in result.stdout

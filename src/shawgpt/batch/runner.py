@@ -210,6 +210,10 @@ def _final(table: Table, i: int, rec: dict[str, Any]) -> dict[str, Any]:
 def _fill(parts: Parts, table: Table, hashes: list[str], journal: Journal, say: Say,
           report: BatchReport, stop: _Stop, progress: Progress | None) -> None:
     comments = _comments(table)
+    topic: dict[str, str] = {}  # comment -> the video title of its first row (fetch's column)
+    if "video_title" in table.columns:
+        for text, row in zip(comments, table.rows, strict=True):
+            topic.setdefault(text, cell_text(row.get("video_title")))
     known: dict[str, dict[str, Any]] = {}  # comment -> its result, once made
     for i, rec in sorted(journal.done.items()):
         if not rec.get("answered"):  # another row with the same text may not be answered
@@ -240,7 +244,9 @@ def _fill(parts: Parts, table: Table, hashes: list[str], journal: Journal, say: 
                 if stop.requested:
                     return
                 group = window[g : g + size]
-                for text, rep in zip(group, reply_to(parts, group, say), strict=True):
+                topics = [topic.get(t, "") for t in group] if topic else None
+                for text, rep in zip(group, reply_to(parts, group, say, topics=topics),
+                                     strict=True):
                     report.generated += 1
                     report.reused += len(todo[text]) - 1
                     record(text, {"reply": rep.reply, "status": rep.status,

@@ -32,6 +32,8 @@ COLUMNS = ["comment_id", "video_id", "video_title", "author", "published_at", "l
 PAGE = 100  # the API's largest page
 REPLY_PAGES = 5  # comments.list pages read per long thread, looking for the owner's reply
 Say = Callable[[str], None]
+# A --video that has no comments to fetch is left out; the others are still fetched.
+VIDEO_GONE = {"commentsDisabled": "video with comments off", "videoNotFound": "video not found"}
 
 
 @dataclass
@@ -78,8 +80,14 @@ def run_fetch(settings: Settings, out: Path, channel: str | None, videos: list[s
         targets = [{"allThreadsRelatedToChannelId": channel}] if channel else \
             [{"videoId": v} for v in videos]
         for target in targets:
-            _collect(api, _threads(api, target, since), history, include_answered,
-                     max_comments, report)
+            try:
+                _collect(api, _threads(api, target, since), history, include_answered,
+                         max_comments, report)
+            except YouTubeError as exc:
+                if "videoId" not in target or exc.reason not in VIDEO_GONE:
+                    raise
+                say(f"video {target['videoId']}: {exc}")  # one video of several: go on
+                report.skip(VIDEO_GONE[exc.reason])
         _add_titles(api, report.rows)
     except QuotaExhausted as exc:
         report.stopped = str(exc)
