@@ -70,30 +70,37 @@ def main() -> int:
         gated = [gate_reason(parts, lab.comment) is not None for lab in labels]
         ungated = replace(base, gate=False)
 
-        def with_title(lab: Any, title: str, i: int, ranks_only: bool) -> list[Any]:
+        def with_title(rows_: list[int], title: str, ranks_only: bool) -> list[list[Any]]:
+            """What each of these comments gets under a video with this title (one batch)."""
+            texts = [labels[i].comment for i in rows_]
             if ranks_only:  # what batch does with the video_context setting
                 parts.settings = base
-                return find_sources(parts, [lab.comment], quiet, topics=[title])[0]
-            if gated[i]:  # the naive way: the title in the query, the gate on the comment
-                return []
+                return find_sources(parts, texts, quiet, topics=[title] * len(texts))
+            # the naive way: the title in the query, the gate on the comment alone
             parts.settings = ungated
-            return find_sources(parts, [f"{title}. {lab.comment}"], quiet)[0]
+            keep = [i for i in rows_ if not gated[i]]
+            got = dict(zip(keep, find_sources(parts, [f"{title}. {labels[i].comment}"
+                                                      for i in keep], quiet), strict=True))
+            return [got.get(i, []) for i in rows_]
 
         def run(ranks_only: bool) -> dict[str, float]:
-            found: list[list[Any]] = []
-            share_none: dict[str, list[float]] = {"praise": [], "request": []}
-            for i, (lab, row) in enumerate(zip(labels, rows, strict=True)):
-                if row["kind"] == "question":
-                    name = next(f for f in titles if lab.sources[0] in f)
-                    found.append(with_title(lab, titles[name], i, ranks_only))
-                    continue
-                empty = [not with_title(lab, t, i, ranks_only) for t in titles.values()]
-                share_none[row["kind"]].append(sum(empty) / len(empty))
-                found.append([])  # counted from share_none below
+            found: list[list[Any]] = [[] for _ in labels]
+            empty: dict[int, list[bool]] = {}  # praise and requests: per title, no context?
+            for name, title in titles.items():
+                asks = [i for i, r in enumerate(rows) if r["kind"] == "question"
+                        and labels[i].sources[0] in name]
+                others = [i for i, r in enumerate(rows) if r["kind"] != "question"]
+                for i, f in zip(asks + others, with_title(asks + others, title, ranks_only),
+                                strict=True):
+                    if i in asks:
+                        found[i] = f
+                    else:
+                        empty.setdefault(i, []).append(not f)
             m = measure(score(labels, found, base.top_k), rows)
-            for kind, shares in share_none.items():
+            for kind in ("praise", "request"):
+                shares = [sum(e) / len(e) for i, e in empty.items() if rows[i]["kind"] == kind]
                 m[kind] = sum(shares) / len(shares)
-            m["none"] = sum(sum(v) for v in share_none.values()) / m["n_none"]
+            m["none"] = sum(sum(e) / len(e) for e in empty.values()) / len(empty)
             return m
 
         asks = sum(r["kind"] == "question" for r in rows)
