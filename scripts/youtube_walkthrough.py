@@ -82,7 +82,7 @@ def main() -> int:
         approved = work / "approved.csv"
         review = run("review", "--help")
         if review.returncode == 0 and "--approve-ok" in review.stdout:
-            run("review", "replies.csv", "--approve-ok", "-o", str(approved))
+            run("review", "replies.csv", "--approve-ok", "--export", str(approved))
         else:
             print("  (`shawgpt review` is not installed here: approving the rows with status "
                   "ok by hand, as its export would)")

@@ -55,8 +55,7 @@ class Settings:
     top_k: int = 3
     # cosine similarity a chunk needs to be used; calibrated per embedding model (docs/retrieval.md)
     cutoff: float = 0.3
-    # batch: a `video_title` column (as `fetch` writes) reorders the chunks a comment gets;
-    # the comment alone decides whether it gets any (measured: pipeline.find_sources)
+    # batch: a `video_title` column (fetch's) orders the chunks the comment alone found
     video_context: bool = True
     # hybrid search: BM25 fused with vector search by reciprocal rank fusion (retrieve.py)
     hybrid: bool = True
@@ -107,21 +106,19 @@ class Settings:
     allow_urls: str = ""
     # your never-post words and phrases, one per line, added to the bundled blocklist.txt
     blocklist_file: str = ""
-    # YouTube Data API key: enough for `fetch` of public comments (posting needs sign-in);
-    # best given as SHAWGPT_YOUTUBE_API_KEY, and never shown by `info`
+    # YouTube Data API key for `fetch` of public comments; never shown by `info`
     youtube_api_key: str = ""
-    # where the Data API lives; tests point it at a loopback fake
+    # where the Data API lives and where its OAuth token is refreshed (google-auth ignores a
+    # token file's own token_uri); the tests point both at a loopback fake
     youtube_api_endpoint: str = "https://youtube.googleapis.com/"
-    # where an expired access token is refreshed; google-auth ignores a token file's own
-    # token_uri (so a file cannot redirect the refresh token), this is the one place to set it
     youtube_token_uri: str = "https://oauth2.googleapis.com/token"
-    # the OAuth client (client_secret.json from the Google Cloud console) `auth youtube` uses
+    # the OAuth client file (from the Google Cloud console) `auth youtube` signs in with
     youtube_client_secrets: str = "client_secret.json"
-    # `post --apply` posts at most this many replies a run (50 quota units each)
-    max_posts: int = 20
-    # Data API units a project may spend a day (Google's default); the local ledger stops there
+    # Data API units a day (Google's default per project); the local ledger stops there
     quota_budget: int = 10000
-    # seconds waited between two posts, drawn uniformly from this range (not a bot burst)
+    # `post --apply`: at most max_posts replies (50 units each) a run, a random
+    # post_delay_min..post_delay_max seconds apart (not a bot's burst)
+    max_posts: int = 20
     post_delay_min: float = 2.0
     post_delay_max: float = 6.0
     # where each value came from (default, profile, shawgpt.toml, env, flag)
@@ -301,8 +298,6 @@ def validate(s: Settings) -> None:
         value = getattr(s, name)
         if value < 0 or value != value:  # value != value: NaN from "nan" in the environment
             raise ConfigError(f"{name} must be 0 or more, got {value}")
-    if s.max_posts < 1 or s.quota_budget < 1:
-        raise ConfigError("max_posts and quota_budget must be at least 1")
-    if not 0 <= s.post_delay_min <= s.post_delay_max:
-        raise ConfigError(f"post delays need 0 <= post_delay_min <= post_delay_max "
-                          f"(got {s.post_delay_min}/{s.post_delay_max})")
+    if s.max_posts < 1 or s.quota_budget < 1 or not 0 <= s.post_delay_min <= s.post_delay_max:
+        raise ConfigError("max_posts and quota_budget must be at least 1, and 0 <= "
+                          "post_delay_min <= post_delay_max")

@@ -46,10 +46,8 @@ NOT_REPLY_SETTINGS = frozenset({
     "profile", "articles_dir", "data_dir", "cache_dir", "chroma_url", "clutter_file",
     "max_pages", "max_file_mb", "lock_timeout", "embedder", "device", "batch_size",
     "api_key_env", "sources",
-    # YouTube's settings: the key is a secret the journal must never hold
     "youtube_api_key", "youtube_api_endpoint", "youtube_token_uri", "youtube_client_secrets",
-    "max_posts",
-    "quota_budget", "post_delay_min", "post_delay_max",
+    "max_posts", "quota_budget", "post_delay_min", "post_delay_max",  # a key: never journaled
 })
 WINDOW_GROUPS = 16  # groups per window ordered by prompt size (retrieval runs per window)
 Progress = Callable[[int, int], None]
@@ -210,10 +208,8 @@ def _final(table: Table, i: int, rec: dict[str, Any]) -> dict[str, Any]:
 def _fill(parts: Parts, table: Table, hashes: list[str], journal: Journal, say: Say,
           report: BatchReport, stop: _Stop, progress: Progress | None) -> None:
     comments = _comments(table)
-    topic: dict[str, str] = {}  # comment -> the video title of its first row (fetch's column)
-    if "video_title" in table.columns:
-        for text, row in zip(comments, table.rows, strict=True):
-            topic.setdefault(text, cell_text(row.get("video_title")))
+    topic = {} if "video_title" not in table.columns else dict(reversed([  # first row's title
+        (c, cell_text(r.get("video_title"))) for c, r in zip(comments, table.rows, strict=True)]))
     known: dict[str, dict[str, Any]] = {}  # comment -> its result, once made
     for i, rec in sorted(journal.done.items()):
         if not rec.get("answered"):  # another row with the same text may not be answered
