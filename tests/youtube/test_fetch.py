@@ -11,7 +11,7 @@ from fake_api import API_KEY, OWNER, FakeYouTube, Thread
 from typer.testing import CliRunner
 
 from shawgpt.batch.history import History, comment_key, id_column
-from shawgpt.batch.runner import load_comments
+from shawgpt.batch.inputs import load_comments
 from shawgpt.cli import app
 
 runner = CliRunner()

@@ -57,7 +57,8 @@ def test_the_setting_turns_it_off(parts: Parts) -> None:
 
 @pytest.mark.slow
 def test_batch_passes_the_fetched_title(parts: Parts, tmp_path: Path) -> None:
-    from shawgpt.batch.runner import load_comments, run_batch
+    from shawgpt.batch.inputs import load_comments
+    from shawgpt.batch.runner import run_batch
 
     src, out = tmp_path / "comments.csv", tmp_path / "replies.csv"
     src.write_text(f'comment_id,video_title,text\nc1,The wavelet transform,"{BOTH}"\n',
