@@ -4,14 +4,15 @@ Starts tests/youtube/fake_api.py's server with a small made-up channel (two vide
 comment threads, one already answered by the creator in YouTube Studio), signs in the way
 `shawgpt auth youtube` leaves a token, then runs the real `shawgpt` commands one after the
 other in a temporary folder and prints each command, its output and the quota ledger after
-it: fetch, batch (the real default models on the bundled articles/), review (the replies
-whose status is ok, as `shawgpt review` exports them; see below), post as a dry run, post
+it: fetch, batch (the real default models on the bundled articles/), review (below), post
+as a dry run, post
 --apply, post --apply again (nothing twice), and fetch again (the answered threads are left
 out). Nothing reaches the internet.
 
-Left out: `shawgpt review` itself. When it is installed, `review --approve-ok` makes the
-approved file; otherwise the script writes the same file from batch's output (the rows with
-status `ok`) and says so.
+The review step is `review --approve-ok --export approved.csv` (no screen: every `ok`
+reply approved, as a creator who trusts the checks would); on a checkout without `review`
+the script writes the same file from batch's output (the rows with status `ok`) and says
+so. Left out: the review screen itself, and a real channel.
 
 Usage (from the repo root):
     .venv/bin/python scripts/youtube_walkthrough.py
@@ -80,7 +81,8 @@ def main() -> int:
         run("fetch", "--channel", OWNER, "-o", "comments.csv")
         run("batch", "comments.csv", "-o", "replies.csv")
         approved = work / "approved.csv"
-        review = run("review", "--help")
+        review = subprocess.run([SHAWGPT, "review", "--help"], cwd=work, env=env,
+                                capture_output=True, text=True, timeout=60)
         if review.returncode == 0 and "--approve-ok" in review.stdout:
             run("review", "replies.csv", "--approve-ok", "--export", str(approved))
         else:
