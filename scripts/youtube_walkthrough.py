@@ -5,9 +5,8 @@ comment threads, one already answered by the creator in YouTube Studio), signs i
 `shawgpt auth youtube` leaves a token, then runs the real `shawgpt` commands one after the
 other in a temporary folder and prints each command, its output and the quota ledger after
 it: fetch, batch (the real default models on the bundled articles/), review (below), post
-as a dry run, post
---apply, post --apply again (nothing twice), and fetch again (the answered threads are left
-out). Nothing reaches the internet.
+as a dry run, post --apply, post --apply again (nothing twice), and fetch again (the
+answered threads are left out). Nothing reaches the internet.
 
 The review step is `review --approve-ok --export approved.csv` (no screen: every `ok`
 reply approved, as a creator who trusts the checks would); on a checkout without `review`
