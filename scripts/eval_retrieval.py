@@ -59,6 +59,13 @@ class CachedEmbedder:
             store.update(zip(todo, fn(todo), strict=True))
         return [store[t] for t in texts]
 
+    @property
+    def loaded(self) -> bool:  # sync asks before it overlaps reading with the model load
+        return bool(getattr(self.inner, "loaded", True))
+
+    def load(self) -> None:
+        getattr(self.inner, "load", lambda: None)()
+
     def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
         return self._cached(self._q, texts, self.inner.embed_queries)
 
