@@ -163,8 +163,7 @@ def test_regenerate_makes_candidates_with_the_real_model(out: Path, replier: Rep
         item = app.session.item
         for _ in range(2):
             before = len(item.candidates)
-            await pilot.press("g")
-            assert app.busy == "regenerating"
+            await pilot.press("g")  # the engine may finish before the next line runs
             await settle(app, pilot)
             assert not app.busy
             if len(item.candidates) > before:
