@@ -317,6 +317,54 @@ def eval_labels(
 
 @app.command()
 @handled
+def finetune(
+    ctx: typer.Context,
+    pairs: Annotated[Path, typer.Argument(help="CSV or JSONL of past comments and replies.")],
+    name: Annotated[str, typer.Option(help="Adapter name (.shawgpt/adapters/NAME).")] = "voice",
+    epochs: Annotated[int | None, typer.Option(help="Passes over the pairs.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
+    rank: Annotated[int | None, typer.Option(help="LoRA rank.")] = None,
+    val_fraction: Annotated[float | None, typer.Option(help="Share held out.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the split and the run.")] = None,
+    no_context: Annotated[bool, typer.Option("--no-context", help="Bare comments.")] = False,
+    comment_column: Annotated[str | None, typer.Option(help="Comment column.")] = None,
+    reply_column: Annotated[str | None, typer.Option(help="Reply column.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Encoding (default: detected).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an adapter.")] = False,
+) -> None:
+    """Train a LoRA adapter in the creator's voice from their past replies (docs/finetune.md).
+
+    Each comment is rendered through the prompts `reply` uses, with the context it would
+    retrieve; the loss is on the reply. The best epoch by validation loss is kept; Ctrl-C
+    keeps the best finished epoch, or nothing. Use it with --adapter NAME.
+
+    Example: shawgpt finetune YT-comments.csv --name voice
+    """
+    import os
+
+    from shawgpt.finetune import run_finetune
+    from shawgpt.finetune_view import TrainingView
+
+    # as batch: spinning OpenMP threads on a shared CPU made each step ~50x slower here
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    parts = _parts(ctx, finetune_epochs=epochs, finetune_lr=lr, lora_rank=rank,
+                   finetune_val_fraction=val_fraction, finetune_seed=seed)
+    with TrainingView() as view:
+        report = run_finetune(
+            parts, pairs, name, _err, use_context=not no_context, force=force,
+            comment_column=comment_column, reply_column=reply_column, encoding=encoding,
+            events=view.events(), preparing=view.preparing)
+    *lines, last = view.summary(report)
+    for line in lines:
+        _err(line)
+    if report.outcome.interrupted:
+        _err(last)
+        raise typer.Exit(130)
+    typer.echo(last)
+
+
+@app.command()
+@handled
 def info(ctx: typer.Context) -> None:
     """Show the settings in effect, where each came from, the models and the index.
 

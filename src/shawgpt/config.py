@@ -121,6 +121,23 @@ class Settings:
     max_posts: int = 20
     post_delay_min: float = 2.0
     post_delay_max: float = 6.0
+    # `shawgpt finetune` (docs/finetune.md): LoRA rank, scale (alpha) and dropout, and the
+    # Linear layers it adapts (comma list); all seven projections of a Llama block by default
+    lora_rank: int = 8
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    lora_targets: str = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
+    # passes over the training pairs; the epoch with the lowest validation loss is kept.
+    # SmolLM2-135M overfits after one or two (measured: docs/finetune.md)
+    finetune_epochs: int = 3
+    finetune_lr: float = 5e-4
+    # pairs per forward pass, forward passes per optimizer step, and steps of linear warm-up
+    finetune_batch: int = 4
+    finetune_accum: int = 1
+    finetune_warmup: int = 2
+    # share of the pairs held out for the validation loss, and the seed of that split
+    finetune_val_fraction: float = 0.2
+    finetune_seed: int = 0
     # where each value came from (default, profile, shawgpt.toml, env, flag)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -155,6 +172,12 @@ PROFILES: dict[str, dict[str, Any]] = {
         "repetition_penalty": 1.0,
         "no_repeat_ngram_size": 0,
         "device": "cuda",
+        # the recipe's QLoRA (LLMs/qlora): r=8, alpha 32, dropout 0.05 on q_proj; lr 2e-4,
+        # 10 epochs, batch 4 with gradient accumulation 4, 2 warm-up steps
+        "lora_targets": "q_proj",
+        "finetune_epochs": 10,
+        "finetune_lr": 2e-4,
+        "finetune_accum": 4,
     },
     # any OpenAI-compatible chat server; needs base_url and llm_model
     "openai": {"backend": "openai", "llm_model": "", "template": "chat"},
@@ -301,3 +324,20 @@ def validate(s: Settings) -> None:
     if s.max_posts < 1 or s.quota_budget < 1 or not 0 <= s.post_delay_min <= s.post_delay_max:
         raise ConfigError("max_posts and quota_budget must be at least 1, and 0 <= "
                           "post_delay_min <= post_delay_max")
+    _validate_finetune(s)
+
+
+def _validate_finetune(s: Settings) -> None:
+    if min(s.lora_rank, s.lora_alpha, s.finetune_epochs, s.finetune_batch,
+           s.finetune_accum) < 1 or s.finetune_warmup < 0:
+        raise ConfigError("lora_rank, lora_alpha, finetune_epochs, finetune_batch and "
+                          "finetune_accum must be at least 1, finetune_warmup at least 0")
+    if not 0 < s.finetune_lr < 1:
+        raise ConfigError(f"finetune_lr must be between 0 and 1, got {s.finetune_lr}")
+    if not 0 < s.finetune_val_fraction < 1:
+        raise ConfigError(f"finetune_val_fraction must be between 0 and 1 (exclusive), got "
+                          f"{s.finetune_val_fraction}")
+    if not 0 <= s.lora_dropout < 1:
+        raise ConfigError(f"lora_dropout must be between 0 and 1, got {s.lora_dropout}")
+    if not [t for t in s.lora_targets.split(",") if t.strip()]:
+        raise ConfigError("lora_targets must name at least one layer (e.g. q_proj)")

@@ -15,6 +15,7 @@ from typing import Any
 from shawgpt.errors import IndexMissingError
 from shawgpt.index.store import Index, Source
 from shawgpt.index.sync import Progress, SyncOptions, SyncReport, sync_index
+from shawgpt.models.base import Prompt
 from shawgpt.prompts import build_prompt
 from shawgpt.retrieval.evaluate import Label, Report, score
 from shawgpt.retrieval.retrieve import retrieve
@@ -152,6 +153,18 @@ def check_reply(parts: Parts, comment: str, text: str, say: Say) -> Reply:
     prompt = build_prompt(sc.text, found, s.template, s.signature, parts.prompts_dir)
     v = review(text, sc.text, prompt, found, Policy.from_settings(s), sc.reasons, edited=True)
     return Reply(comment.strip(), v.reply, v.status, found, reasons=v.reasons)
+
+
+def render_prompts(parts: Parts, texts: Sequence[str], say: Say, use_context: bool = True,
+                   canary: str | None = None,
+                   draft: int = 0) -> tuple[list[list[Source]], list[Prompt]]:
+    """The sources and the Prompt of each screened comment, exactly as `reply` sends them;
+    `finetune` trains on the same prompts."""
+    s = parts.settings
+    found = find_sources(parts, texts, say) if use_context and texts else [[] for _ in texts]
+    prompts = [replace(build_prompt(c, src, s.template, s.signature, parts.prompts_dir, canary),
+                       draft=draft) for c, src in zip(texts, found, strict=True)]
+    return found, prompts
 
 
 def reply_one(parts: Parts, comment: str, say: Say, use_context: bool = True) -> Reply:

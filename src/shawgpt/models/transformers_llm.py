@@ -52,9 +52,11 @@ class TransformersGenerator:
 
     @classmethod
     def from_settings(cls, s: Settings) -> TransformersGenerator:
+        from shawgpt.models.adapters import resolve_adapter
         from shawgpt.models.local_llm import load_model
 
-        model, tokenizer = load_model(s.llm_model, s.adapter, s.device, s.cache_path, s.dtype)
+        model, tokenizer = load_model(s.llm_model, resolve_adapter(s), s.device, s.cache_path,
+                                      s.dtype)
         return cls(model, tokenizer, s.max_new_tokens, s.batch_size, name=s.llm_model,
                    temperature=s.temperature,
                    repetition_penalty=s.repetition_penalty if s.repetition_penalty != 1 else 0,
