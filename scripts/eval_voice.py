@@ -112,7 +112,7 @@ def main() -> None:
         made[label] = ([body(r.reply, sig) for r in out], [r.status for r in out])
     emb = base.embedder
     report = {
-        "adapter": args.adapter, "held_out": len(held), "context": context,
+        "adapter_name": args.adapter, "held_out": len(held), "context": context,
         "validation_loss": {"base": manifest["losses"]["validation_before"],
                             "adapter": manifest["losses"]["validation_after"]},
         "training": manifest.get("training"),

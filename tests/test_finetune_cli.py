@@ -247,3 +247,19 @@ def test_the_real_pairs_are_read_without_the_signature() -> None:
     pairs = read_pairs(SHARED / "YT-comments.csv", "–ShawGPT")
     assert (pairs.read, len(pairs.comments), pairs.skipped) == (59, 59, 0)
     assert not any(r.lower().endswith("shawgpt") for r in pairs.replies)
+
+
+def test_an_adapter_moved_aside_by_a_dead_save_is_put_back(tmp_path: Path) -> None:
+    from shawgpt.config import load_settings
+    from shawgpt.models.adapters import resolve_adapter
+
+    aside = Path(".shawgpt/adapters/.voice.previous")
+    aside.mkdir(parents=True)
+    (aside / "adapter_config.json").write_text("{}")
+    settings = load_settings({"adapter": "voice"}, env={})
+    assert resolve_adapter(settings) == Path(".shawgpt/adapters/voice")
+    assert (Path(".shawgpt/adapters/voice") / "adapter_config.json").is_file()
+    assert not aside.exists()
+    assert resolve_adapter(load_settings({"adapter": "org/hub-adapter"}, env={})) \
+        == "org/hub-adapter"
+    assert resolve_adapter(load_settings({}, env={})) == ""
