@@ -75,8 +75,8 @@ def test_training_lowers_the_validation_loss_and_keeps_the_best_epoch(tiny_llama
 
 
 def test_a_saved_adapter_loads_back_to_the_same_replies(tiny_llama: Path, tmp_path: Path):
-    from shawgpt.models.transformers_llm import TransformersGenerator
     from shawgpt.models.local_llm import load_model
+    from shawgpt.models.transformers_llm import TransformersGenerator
 
     model, tokenizer, _ = load_base(str(tiny_llama), "cpu", tiny_llama)
     cfg = TrainConfig(epochs=2, lr=1e-2)

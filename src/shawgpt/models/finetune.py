@@ -3,10 +3,11 @@
 Each example is the Prompt `reply` would send, rendered exactly as the transformers backend
 renders it (the model's chat template with the generation prompt, or the raw [INST] text
 with BOS; the OpenVINO engine renders the same template), followed by the reply's tokens
-and the end-of-text token; the loss is on those reply tokens only. A plain torch loop over peft rather than trl's SFTTrainer: our prompts are rendered
-already, the loss needs only the reply's logits (`logits_to_keep`, so no vocabulary-wide
-logits over the prompt), and keeping the best epoch and stopping cleanly on Ctrl-C are a few
-lines here but callbacks and checkpoint folders there.
+and the end-of-text token; the loss is on those reply tokens only. A plain torch loop over
+peft rather than trl's SFTTrainer: our prompts are rendered already, the loss needs only
+the reply's logits (`logits_to_keep`, so no vocabulary-wide logits over the prompt), and
+keeping the best epoch and stopping cleanly on Ctrl-C are a few lines here but callbacks
+and checkpoint folders there.
 
 Each pair is its own forward pass (no padding); gradients add up over `batch x accum` pairs,
 weighted by reply tokens, before one AdamW step on a linear warm-up then decay schedule. The
