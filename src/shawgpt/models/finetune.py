@@ -148,7 +148,8 @@ def load_base(spec: str, device: str, cache: Path) -> tuple[Any, Any, str]:
     if device == "cuda":
         if not needs_gptq(path) and importlib.util.find_spec("bitsandbytes") is None:
             raise ModelError("QLoRA on CUDA needs bitsandbytes: pip install 'shawgpt[cuda]'")
-        kwargs = {"device_map": "auto", "quantization_config": quant_config(path)}
+        kwargs = {"device_map": "auto", "dtype": torch.float16,  # the recipe's fp16
+                  "quantization_config": quant_config(path)}
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, use_fast=True)
         model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
