@@ -65,6 +65,8 @@ def test_finetune_saves_an_adapter_with_its_manifest(tiny_llama: Path, tmp_path:
     info = runner.invoke(app, ["info"])
     assert info.exit_code == 0
     assert f"  me: base {tiny_llama}, 11 train / 3 validation pairs" in info.stdout
+    info = runner.invoke(app, ["--adapter", "me", "info"])
+    assert f"  adapter: me -> {folder}" in info.stdout
 
     reply = runner.invoke(app, ["--model", str(tiny_llama), "--device", "cpu", "--adapter",
                                 "me", "--max-new-tokens", "4", "reply", "--no-context", "Hi!"])

@@ -39,7 +39,7 @@ def describe(parts: Parts) -> str:
             if gen.startswith("pypi:") else _where(gen)
         lines.append(f"  generator: {gen} -> {where}")
         if s.adapter:
-            lines.append(f"  adapter: {s.adapter} -> {_where(s.adapter)}")
+            lines.append(f"  adapter: {s.adapter} -> {_adapter_where(s)}")
     else:
         lines.append(f"  generator: {s.llm_model or '(not set)'} at {s.base_url or '(not set)'}")
     lines += _adapters(s)
@@ -95,3 +95,13 @@ def _adapters(s: Settings) -> list[str]:
                      f"{loss.get('validation_before', 0):.3f} -> "
                      f"{loss.get('validation_after', 0):.3f}, {m.get('created')}")
     return lines
+
+
+def _adapter_where(s: Settings) -> str:
+    from shawgpt.models.adapters import resolve_adapter
+
+    try:
+        found = resolve_adapter(s)
+    except ShawGPTError as exc:
+        return f"unavailable: {exc}"
+    return str(found) if not isinstance(found, str) else _where(found)
