@@ -121,6 +121,15 @@ class Settings:
     max_posts: int = 20
     post_delay_min: float = 2.0
     post_delay_max: float = 6.0
+    # candidate replies per comment (draft 0 greedy, the others sampled); the best that
+    # passes every check is kept. 1 until the local engine samples (docs/reply-quality.md)
+    drafts: int = 1
+    # languages comments may be in (ISO 639-1, comma list; default: the articles' language);
+    # a comment in another is held for review with its language named
+    languages: str = "en"
+    # content checks on every reply (on topic, grounded, coherent, in role, fits the comment)
+    # and, when every draft fails them, a reply composed from the articles' own sentences
+    content_checks: bool = True
     # where each value came from (default, profile, shawgpt.toml, env, flag)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -301,3 +310,5 @@ def validate(s: Settings) -> None:
     if s.max_posts < 1 or s.quota_budget < 1 or not 0 <= s.post_delay_min <= s.post_delay_max:
         raise ConfigError("max_posts and quota_budget must be at least 1, and 0 <= "
                           "post_delay_min <= post_delay_max")
+    if not 1 <= s.drafts <= 16:
+        raise ConfigError(f"drafts must be between 1 and 16, got {s.drafts}")
