@@ -23,6 +23,7 @@ length cap) to pipeline.reply_to.
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 import time
@@ -59,6 +60,7 @@ class BatchReport:
     total: int  # rows in the input
     done: int  # rows with a result (== total unless interrupted)
     statuses: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, int] = field(default_factory=dict)  # rows per kind of reason
     resumed: int = 0  # rows whose result an earlier, interrupted run had made
     reused: int = 0  # duplicate comments answered with the reply made for their first row
     generated: int = 0  # comments sent to the model by this run
@@ -85,7 +87,17 @@ class BatchReport:
         if self.answered:
             lines.append(f"{self.answered} skipped: already answered (approved or skipped "
                          f"forever in review, or posted); --include-answered replies anyway")
+        if self.reasons:
+            top = sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+            lines.append("Reasons: " + ", ".join(f"{n} {r}" for r, n in top))
         return lines
+
+
+def reason_kind(reason: str) -> str:
+    """A reason without its particulars, for counting: "ungrounded", "off topic", "reply
+    contains a URL not in the context or allow-list", "comment over N characters ..."."""
+    head = reason.split(":", 1)[0] if ":" in reason else reason
+    return re.sub(r"\d+", "N", re.sub(r"\s*[(\"].*$", "", head)).strip()
 
 
 def journal_path(out: Path) -> Path:
@@ -143,9 +155,12 @@ def run_batch(parts: Parts, table: Table, src: Path, out: Path, say: Say,
         report.done = len(journal.done)
         report.seconds = time.monotonic() - started
         for i, rec in journal.done.items():
-            status = _final(table, i, rec)["status"]
+            final = _final(table, i, rec)
+            status = final["status"]
             report.statuses[status] = report.statuses.get(status, 0) + 1
             report.answered += bool(rec.get("answered"))
+            for kind in dict.fromkeys(reason_kind(r) for r in final.get("reasons", [])):
+                report.reasons[kind] = report.reasons.get(kind, 0) + 1
     return report
 
 
