@@ -107,7 +107,11 @@ def settle(candidates: Sequence[str], comment: str, prompt: Prompt, sources: Seq
            policy: Policy, input_reasons: Sequence[str], checks: Checks | None,
            folder: Path) -> Verdict:
     """The best passing candidate, else a composed reply that passes, else the best one."""
-    verdicts = [review(c, comment, prompt, sources, policy, input_reasons, checks=checks)
+    parts = [s for s in re.split(r"(?<=[.!?])\s+", comment) if s]
+    question = any(is_question(s) for s in parts)
+    praise = not question and any(is_praise(s) for s in parts)  # the gate's reading
+    verdicts = [review(c, comment, prompt, sources, policy, input_reasons,
+                       checks=checks, praise=praise)
                 for c in candidates]
     passing = [v for v in verdicts if v.status == "ok"]
     if passing and checks is not None and len(passing) > 1:
@@ -122,13 +126,13 @@ def settle(candidates: Sequence[str], comment: str, prompt: Prompt, sources: Seq
                                               for v in verdicts for r in v.reasons):
         return best
     fallback = ""
-    parts = [s for s in re.split(r"(?<=[.!?])\s+", comment) if s]
-    if any(is_question(s) for s in parts) and sources:
+    if question and sources:
         fallback = compose(comment, sources, checks.embed, voice(folder))
-    elif any(is_praise(s) for s in parts):
+    elif praise:
         fallback = _pick(voice(folder).get("thanks", ()), comment)
     if fallback:
-        v = review(fallback, comment, prompt, sources, policy, input_reasons, checks=checks)
+        v = review(fallback, comment, prompt, sources, policy, input_reasons,
+                   checks=checks, praise=praise)
         if v.status == "ok":
             return v
     return best

@@ -168,7 +168,10 @@ def coherence_reasons(body: str, known: str) -> list[str]:
     if len(said) != len(set(said)):
         reasons.append("incoherent: a sentence is repeated")
     tail = body.rstrip()
-    if tail and (tail[-1].isalnum() or tail[-1] in ",;:-–—(/&") and not _ACK.search(tail[-3:]):
+    last = tail.split()[-1] if tail else ""
+    # a link or a file name may end a reply without a full stop (the link rule judges it)
+    if (tail and (tail[-1].isalnum() or tail[-1] in ",;:-–—(/&") and not _ACK.search(tail[-3:])
+            and not re.search(r"://|^www\.|\w\.\w", last)):
         reasons.append("incoherent: the reply stops mid-sentence")
     tag = _TAG.search(body)
     if tag:

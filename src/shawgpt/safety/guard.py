@@ -240,23 +240,25 @@ def blocked_reasons(body: str, prompt: Prompt, policy: Policy) -> list[str]:
     return reasons
 
 
-def _content(body: str, comment: str, sources: Sequence[Source], checks: Checks) -> list[str]:
+def _content(body: str, comment: str, sources: Sequence[Source], checks: Checks,
+             praise: bool | None) -> list[str]:
     from shawgpt.safety.language import reply_reason
 
     if not any(ch.isalpha() for ch in body):
         return ["the reply has no words"]
     said = reply_reason(body, comment, checks.languages)
-    # thanks or praise that asks nothing, however long: acknowledged, not answered
-    praise = "?" not in comment and bool(_PRAISE.search(comment))
+    if praise is None:  # thanks or praise that asks nothing, however long
+        praise = "?" not in comment and bool(_PRAISE.search(comment))
     return ([said] if said else []) + content_reasons(body, comment, sources, checks.embed,
                                                       praise, checks.thresholds)
 
 
 def review(raw: str, comment: str, prompt: Prompt, sources: Sequence[Source], policy: Policy,
            input_reasons: Sequence[str] = (), edited: bool = False,
-           checks: Checks | None = None) -> Verdict:
+           checks: Checks | None = None, praise: bool | None = None) -> Verdict:
     """Clean the raw output, apply every rule, and settle status, reasons and reply; with
-    `checks`, the content and language checks too (content.py, language.py).
+    `checks`, the content and language checks too (content.py, language.py). `praise`: the
+    caller's reading of the comment as thanks or praise (None: a lexical one here).
 
     `edited`: the text is a person's (review's edit), so nothing of it is cut, neither an
     unfinished last sentence nor past the length cap (that is flagged instead)."""
@@ -282,7 +284,7 @@ def review(raw: str, comment: str, prompt: Prompt, sources: Sequence[Source], po
     blocked = blocked_reasons(body, prompt, policy)
     reasons += blocked
     if checks is not None and not blocked:
-        reasons += _content(body, comment, sources, checks)
+        reasons += _content(body, comment, sources, checks, praise)
     reply = f"{body}\n{policy.signature}"
     if reply.count(policy.signature) != 1:
         reasons.append("the signature appears more than once")
