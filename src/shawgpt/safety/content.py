@@ -179,9 +179,14 @@ def coherence_reasons(body: str, known: str) -> list[str]:
     return reasons
 
 
-def role_reasons(body: str) -> list[str]:
-    found = _ROLE.search(body)
-    return [f"out of role: talks about itself or the prompt ({found.group(0)!r})"] if found else []
+def role_reasons(body: str, known: str = "") -> list[str]:
+    """Talk about the prompt, the chat or itself; a phrase the comment or the chunks use
+    ("the prompt" in an article on prompt engineering) is theirs, not the bot's."""
+    low = known.casefold()
+    for found in _ROLE.finditer(body):
+        if found.group(0).casefold() not in low:
+            return [f"out of role: talks about itself or the prompt ({found.group(0)!r})"]
+    return []
 
 
 def unsupported_terms(body: str, known: str) -> list[str]:
@@ -210,9 +215,15 @@ def claims(body: str) -> list[str]:
             len(content_words(_ACK.sub(" ", s))) >= 3]
 
 
+def known_text(comment: str, sources: Sequence[Source]) -> str:
+    """What a reply may name: the comment, the chunks, and the articles' file names (a reply
+    may cite an article by its title)."""
+    return "\n".join([comment, *(s.text for s in sources), *(s.file for s in sources)])
+
+
 def grounding_reasons(body: str, comment: str, sources: Sequence[Source], embed: Embedded,
                       th: Thresholds) -> list[str]:
-    known = comment + "\n" + "\n".join(s.text for s in sources)
+    known = known_text(comment, sources)
     reasons = []
     terms = unsupported_terms(body, known)
     if terms:
@@ -262,8 +273,8 @@ def praise_reasons(body: str, comment: str) -> list[str]:
 def content_reasons(body: str, comment: str, sources: Sequence[Source], embed: Embedded,
                     praise: bool, th: Thresholds = THRESHOLDS) -> list[str]:
     """Every content check's reasons, in the order a reviewer would want to read them."""
-    known = comment + "\n" + "\n".join(s.text for s in sources)
-    reasons = coherence_reasons(body, known) + role_reasons(body)
+    known = known_text(comment, sources)
+    reasons = coherence_reasons(body, known) + role_reasons(body, known)
     if praise:
         return reasons + praise_reasons(body, comment)
     return (reasons + topic_reasons(body, comment, embed, th)
