@@ -48,7 +48,7 @@ PREFIXES = ("incoherent:", "out of role:", "off topic:", "ungrounded:", "does no
             "the reply has no words", "the reply is in ")
 
 
-_SENTENCE = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|\n+")
+_SENTENCE = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|\n\s*\n\s*|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.U)
 _TAG = re.compile(r"<\|?/?\s*[a-z_]{2,20}\s*\|?>|^\s*(?:user|assistant|system|comment|"
                   r"reply|response|answer|viewer)\s*:", re.I | re.M)
@@ -115,7 +115,9 @@ class Checks:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+    """Sentences; a single line break (a PDF's wrapped line) is a space, a blank line or a
+    list item starts a new one."""
+    return [re.sub(r"\s+", " ", s).strip() for s in _SENTENCE.split(text) if s and s.strip()]
 
 
 def words(text: str) -> list[str]:
@@ -165,7 +167,8 @@ def coherence_reasons(body: str, known: str) -> list[str]:
         reasons.append(f"incoherent: non-word {', '.join(repr(w) for w in odd[:3])}")
     said = [re.sub(r"\W+", " ", s.casefold()).strip() for s in sentences(body)]
     said = [s for s in said if len(s) > 10]
-    if len(said) != len(set(said)):
+    lines = [ln.strip() for ln in body.splitlines() if len(ln.strip()) > 10]
+    if len(said) != len(set(said)) or len(lines) != len(set(lines)):
         reasons.append("incoherent: a sentence is repeated")
     tail = body.rstrip()
     last = tail.split()[-1] if tail else ""
