@@ -303,3 +303,16 @@ def test_kill_9_and_ctrl_c_at_several_points_then_resume(env: dict[str, str],
     assert got[1]["status"] == "skipped" and got[4]["reply"] == got[0]["reply"]
     assert all(r["reply"] for i, r in enumerate(got) if i != 1)
     assert not journal.exists()
+
+
+def test_the_summary_counts_rows_per_kind_of_reason() -> None:
+    from shawgpt.batch.runner import BatchReport
+    from shawgpt.safety.language import reason_kind
+
+    assert reason_kind('ungrounded: unsupported \'InflaCi\'') == "ungrounded"
+    assert reason_kind("comment over 30 characters was truncated") == (
+        "comment over N characters was truncated")
+    report = BatchReport(Path("out.csv"), 3, 3, statuses={"needs_review": 2, "ok": 1},
+                         reasons={"ungrounded": 2, "off topic": 1})
+    assert report.summary()[0] == "Wrote 3 replies (2 needs_review, 1 ok) to out.csv"
+    assert report.summary()[-1] == "Reasons: 2 ungrounded, 1 off topic"

@@ -23,7 +23,6 @@ length cap) to pipeline.reply_to.
 
 from __future__ import annotations
 
-import re
 import signal
 import threading
 import time
@@ -39,6 +38,7 @@ from shawgpt.batch.inputs import check_out
 from shawgpt.batch.journal import Journal, input_identity, row_hash
 from shawgpt.errors import InputError
 from shawgpt.pipeline import Say, find_sources, reply_to
+from shawgpt.safety.language import reason_kind
 from shawgpt.wiring import Parts
 
 ADDED = ("reply", "status", "sources", "reasons")
@@ -88,16 +88,9 @@ class BatchReport:
             lines.append(f"{self.answered} skipped: already answered (approved or skipped "
                          f"forever in review, or posted); --include-answered replies anyway")
         if self.reasons:
-            top = sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
-            lines.append("Reasons: " + ", ".join(f"{n} {r}" for r, n in top))
+            lines.append("Reasons: " + ", ".join(f"{n} {r}" for r, n in sorted(
+                self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))))
         return lines
-
-
-def reason_kind(reason: str) -> str:
-    """A reason without its particulars, for counting: "ungrounded", "off topic", "reply
-    contains a URL not in the context or allow-list", "comment over N characters ..."."""
-    head = reason.split(":", 1)[0] if ":" in reason else reason
-    return re.sub(r"\d+", "N", re.sub(r"\s*[(\"].*$", "", head)).strip()
 
 
 def journal_path(out: Path) -> Path:
@@ -156,8 +149,7 @@ def run_batch(parts: Parts, table: Table, src: Path, out: Path, say: Say,
         report.seconds = time.monotonic() - started
         for i, rec in journal.done.items():
             final = _final(table, i, rec)
-            status = final["status"]
-            report.statuses[status] = report.statuses.get(status, 0) + 1
+            report.statuses[final["status"]] = report.statuses.get(final["status"], 0) + 1
             report.answered += bool(rec.get("answered"))
             for kind in dict.fromkeys(reason_kind(r) for r in final.get("reasons", [])):
                 report.reasons[kind] = report.reasons.get(kind, 0) + 1

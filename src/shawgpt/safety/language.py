@@ -113,3 +113,11 @@ def reply_reason(reply: str, comment: str, allowed: tuple[str, ...]) -> str | No
     if said[0] != expected:
         return f"the reply is in {said[1]}, not the comment's language"
     return None
+
+
+def reason_kind(reason: str) -> str:
+    """A reason without its particulars, for counting (batch's summary): "ungrounded", "off
+    topic", "the comment is in Zulu, outside the languages set", "comment over N characters
+    was truncated"."""
+    head = reason.split(":", 1)[0] if ":" in reason else reason
+    return re.sub(r"\d+", "N", re.sub(r"\s*[(\"].*$", "", head)).strip()
