@@ -66,8 +66,8 @@ def test_reply_builds_the_index_first_and_signs(project: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "No index yet: building it from articles/ first." in result.stderr
     out = json.loads(result.stdout)
+    assert out["status"] == "ok", (out["reply"], out.get("reasons"))
     assert set(out) == {"comment", "reply", "status", "sources", "reasons"}
-    assert out["status"] == "ok"
     assert out["reply"].endswith("\n–ShawGPT") and out["reply"].count("ShawGPT") == 1
     assert out["sources"][0]["file"] == "kurtosis.pdf"
     assert set(out["sources"][0]) == {"file", "page", "score", "text"}

@@ -138,6 +138,15 @@ class Settings:
     # share of the pairs held out for the validation loss, and the seed of that split
     finetune_val_fraction: float = 0.2
     finetune_seed: int = 0
+    # candidate replies per comment (draft 0 greedy, the others sampled); the best that
+    # passes every check is kept. 1 until the local engine samples (docs/reply-quality.md)
+    drafts: int = 1
+    # languages comments may be in (ISO 639-1, comma list; default: the articles' language);
+    # a comment in another is held for review with its language named
+    languages: str = "en"
+    # content checks on every reply (on topic, grounded, coherent, in role, fits the comment)
+    # and, when every draft fails them, a reply composed from the articles' own sentences
+    content_checks: bool = True
     # where each value came from (default, profile, shawgpt.toml, env, flag)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -341,3 +350,5 @@ def _validate_finetune(s: Settings) -> None:
         raise ConfigError(f"lora_dropout must be between 0 and 1, got {s.lora_dropout}")
     if not [t for t in s.lora_targets.split(",") if t.strip()]:
         raise ConfigError("lora_targets must name at least one layer (e.g. q_proj)")
+    if not 1 <= s.drafts <= 16:
+        raise ConfigError(f"drafts must be between 1 and 16, got {s.drafts}")

@@ -19,6 +19,7 @@ from shawgpt.models.base import Prompt
 from shawgpt.prompts import build_prompt
 from shawgpt.retrieval.evaluate import Label, Report, score
 from shawgpt.retrieval.retrieve import retrieve
+from shawgpt.safety.content import Checks
 from shawgpt.safety.guard import Policy, review
 from shawgpt.wiring import Parts
 
@@ -111,18 +112,25 @@ def gate_reason(parts: Parts, comment: str) -> str | None:
     return None if verdict.needs_context else verdict.reason
 
 
-def reply_to(parts: Parts, comments: Sequence[str], say: Say,
-             use_context: bool = True, draft: int = 0,
-             topics: Sequence[str] | None = None) -> list[Reply]:
-    """A checked reply for every comment, in order (guard.py): `ok`, `needs_review` with
-    reasons, `error`, or `skipped` for an empty comment; with `strict` only `ok` keeps text.
-    `draft` k > 0 asks for the alternative sampled with seed k (models/base.py); `topics`:
-    each comment's video title (find_sources)."""
+@dataclass
+class Job:
+    """One non-empty comment made ready for the generator."""
+
+    index: int  # its position in the caller's list
+    comment: str  # as screened (cut to max_comment_chars)
+    reasons: list[str]  # the input screen's flags
+    sources: list[Source]
+    prompt: Prompt
+
+
+def prepare(parts: Parts, comments: Sequence[str], say: Say, use_context: bool = True,
+            topics: Sequence[str] | None = None) -> list[Job]:
+    """Screen, retrieve and build the prompt of every non-empty comment, in order;
+    `topics`: each comment's video title (find_sources)."""
     from shawgpt.safety.sanitize import strip_controls
     from shawgpt.safety.screen import screen_comment
 
     s = parts.settings
-    policy = Policy.from_settings(s)
     wanted = [i for i, c in enumerate(comments) if strip_controls(c).strip()]
     # Input checks: truncated to the cap, injection patterns named; flagged ones still get
     # a reply so a person can review it.
@@ -130,15 +138,48 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
     texts = [sc.text for sc in screened]
     found = find_sources(parts, texts, say, topics=[topics[i] for i in wanted] if topics
                          else None) if use_context and texts else [[] for _ in texts]
-    prompts = [
-        replace(build_prompt(c, src, s.template, s.signature, parts.prompts_dir), draft=draft)
-        for c, src in zip(texts, found, strict=True)
-    ]
+    return [Job(i, sc.text, list(sc.reasons), src,
+                build_prompt(sc.text, src, s.template, s.signature, parts.prompts_dir))
+            for i, sc, src in zip(wanted, screened, found, strict=True)]
+
+
+def content_checks(parts: Parts) -> Checks | None:
+    """The content and language checks per settings (None when `content_checks` is off)."""
+    from shawgpt.safety.content import Checks, Embedded
+    from shawgpt.safety.language import parse_languages
+
+    s = parts.settings
+    if not s.content_checks:
+        return None
+    return Checks(Embedded(parts.embedder.embed_texts), parse_languages(s.languages))
+
+
+def reply_to(parts: Parts, comments: Sequence[str], say: Say,
+             use_context: bool = True, draft: int = 0,
+             topics: Sequence[str] | None = None) -> list[Reply]:
+    """A checked reply for every comment, in order (guard.py, content.py): `ok`,
+    `needs_review` with reasons, `error`, or `skipped` for an empty comment; with `strict`
+    only `ok` keeps text. `drafts` candidates per comment, the best passing one kept, else
+    a reply composed from the chunks (drafts.py). `draft` k > 0 asks for alternatives
+    sampled from seed k on (models/base.py); `topics`: each comment's video title."""
+    from shawgpt.drafts import expand, settle
+    from shawgpt.prompts import bundled_prompts_dir
+
+    s = parts.settings
+    policy = Policy.from_settings(s)
+    checks = content_checks(parts)
+    jobs = prepare(parts, comments, say, use_context, topics)
+    n = max(1, s.drafts)
+    # every draft of every comment in one call, so a batch-first backend decodes them together
+    prompts = expand([j.prompt for j in jobs], n, first=draft)
     raw = parts.generator.generate(prompts) if prompts else []
+    folder = parts.prompts_dir or bundled_prompts_dir()
     replies = [Reply(c, "", "skipped", reasons=["empty comment"]) for c in comments]
-    for i, sc, src, prompt, out in zip(wanted, screened, found, prompts, raw, strict=True):
-        v = review(out, sc.text, prompt, src, policy, sc.reasons)
-        replies[i] = Reply(comments[i].strip(), v.reply, v.status, src, reasons=v.reasons)
+    for k, j in enumerate(jobs):
+        v = settle(raw[k * n : (k + 1) * n], j.comment, j.prompt, j.sources, policy, j.reasons,
+                   checks, folder)
+        replies[j.index] = Reply(comments[j.index].strip(), v.reply, v.status, j.sources,
+                                 reasons=v.reasons)
     return replies
 
 

@@ -166,7 +166,9 @@ def test_messy_cp1252_semicolon_export_end_to_end(env: dict[str, str], isolated:
     assert all(r["status"] in ("ok", "needs_review") for r in got if r["id"] != "2")
     assert got[1]["reply"] == "" and got[1]["reasons"] == "empty comment"
     assert got[3]["reply"] == got[0]["reply"] and got[3]["sources"] == got[0]["sources"]
-    assert got[3]["reasons"] == "same comment as row 1: reply reused"
+    # the first row's own reasons (if any), then the note that its reply was reused
+    assert got[3]["reasons"] == "; ".join(
+        r for r in (got[0]["reasons"], "same comment as row 1: reply reused") if r)
     assert "trunc" in got[4]["reasons"] and "60" in got[4]["reasons"]
     assert got[0]["sources"].startswith("kurtosis.pdf p.")
     assert all(r["reply"].endswith("–ShawGPT") for r in got if r["status"] == "ok")
@@ -301,3 +303,16 @@ def test_kill_9_and_ctrl_c_at_several_points_then_resume(env: dict[str, str],
     assert got[1]["status"] == "skipped" and got[4]["reply"] == got[0]["reply"]
     assert all(r["reply"] for i, r in enumerate(got) if i != 1)
     assert not journal.exists()
+
+
+def test_the_summary_counts_rows_per_kind_of_reason() -> None:
+    from shawgpt.batch.runner import BatchReport
+    from shawgpt.safety.language import reason_kind
+
+    assert reason_kind('ungrounded: unsupported \'InflaCi\'') == "ungrounded"
+    assert reason_kind("comment over 30 characters was truncated") == (
+        "comment over N characters was truncated")
+    report = BatchReport(Path("out.csv"), 3, 3, statuses={"needs_review": 2, "ok": 1},
+                         reasons={"ungrounded": 2, "off topic": 1})
+    assert report.summary()[0] == "Wrote 3 replies (2 needs_review, 1 ok) to out.csv"
+    assert report.summary()[-1] == "Reasons: 2 ungrounded, 1 off topic"

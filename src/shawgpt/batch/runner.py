@@ -38,6 +38,7 @@ from shawgpt.batch.inputs import check_out
 from shawgpt.batch.journal import Journal, input_identity, row_hash
 from shawgpt.errors import InputError
 from shawgpt.pipeline import Say, find_sources, reply_to
+from shawgpt.safety.language import reason_kind
 from shawgpt.wiring import Parts
 
 ADDED = ("reply", "status", "sources", "reasons")
@@ -59,6 +60,7 @@ class BatchReport:
     total: int  # rows in the input
     done: int  # rows with a result (== total unless interrupted)
     statuses: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, int] = field(default_factory=dict)  # rows per kind of reason
     resumed: int = 0  # rows whose result an earlier, interrupted run had made
     reused: int = 0  # duplicate comments answered with the reply made for their first row
     generated: int = 0  # comments sent to the model by this run
@@ -85,6 +87,9 @@ class BatchReport:
         if self.answered:
             lines.append(f"{self.answered} skipped: already answered (approved or skipped "
                          f"forever in review, or posted); --include-answered replies anyway")
+        if self.reasons:
+            lines.append("Reasons: " + ", ".join(f"{n} {r}" for r, n in sorted(
+                self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))))
         return lines
 
 
@@ -143,9 +148,11 @@ def run_batch(parts: Parts, table: Table, src: Path, out: Path, say: Say,
         report.done = len(journal.done)
         report.seconds = time.monotonic() - started
         for i, rec in journal.done.items():
-            status = _final(table, i, rec)["status"]
-            report.statuses[status] = report.statuses.get(status, 0) + 1
+            final = _final(table, i, rec)
+            report.statuses[final["status"]] = report.statuses.get(final["status"], 0) + 1
             report.answered += bool(rec.get("answered"))
+            for kind in dict.fromkeys(reason_kind(r) for r in final.get("reasons", [])):
+                report.reasons[kind] = report.reasons.get(kind, 0) + 1
     return report
 
 

@@ -12,10 +12,14 @@ artefacts, then applies deterministic rules to every reply:
 - the prompt's canary token, a long verbatim run of the prompt's own instructions, or a
   term from the never-post word list (blocked: the reply text is withheld).
 
+With `checks` (content.py, language.py), also what the reply says: on topic, grounded,
+coherent, in role, fit for the comment, in the comment's language, and the comment in one
+of the `languages`; these need the caller's embedder, passed in.
+
 Statuses: `ok`; `needs_review` with reasons (input flags from screen.py count too; the reply
 is kept for a person to review unless it is blocked or `strict` is set); `skipped` (empty
 comment); `error` (nothing usable generated). It leaves out the input checks (screen.py)
-and any model-based judgement.
+and choosing among drafts (drafts.py).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from shawgpt.config import Settings
 from shawgpt.errors import ConfigError
 from shawgpt.index.store import Source
 from shawgpt.models.base import Prompt
+from shawgpt.safety.content import Checks, content_reasons
 
 DEFAULT_BLOCKLIST = Path(__file__).with_name("blocklist.txt")
 # Chat-template tokens, and the data delimiters of prompts.py when the model echoes them.
@@ -235,13 +240,34 @@ def blocked_reasons(body: str, prompt: Prompt, policy: Policy) -> list[str]:
     return reasons
 
 
+def _content(body: str, comment: str, sources: Sequence[Source], checks: Checks,
+             praise: bool | None) -> list[str]:
+    from shawgpt.safety.language import reply_reason
+
+    if not any(ch.isalpha() for ch in body):
+        return ["the reply has no words"]
+    said = reply_reason(body, comment, checks.languages)
+    if praise is None:  # thanks or praise that asks nothing, however long
+        praise = "?" not in comment and bool(_PRAISE.search(comment))
+    return ([said] if said else []) + content_reasons(body, comment, sources, checks.embed,
+                                                      praise, checks.thresholds)
+
+
 def review(raw: str, comment: str, prompt: Prompt, sources: Sequence[Source], policy: Policy,
-           input_reasons: Sequence[str] = (), edited: bool = False) -> Verdict:
-    """Clean the raw output, apply every rule, and settle status, reasons and reply.
+           input_reasons: Sequence[str] = (), edited: bool = False,
+           checks: Checks | None = None, praise: bool | None = None) -> Verdict:
+    """Clean the raw output, apply every rule, and settle status, reasons and reply; with
+    `checks`, the content and language checks too (content.py, language.py). `praise`: the
+    caller's reading of the comment as thanks or praise (None: a lexical one here).
 
     `edited`: the text is a person's (review's edit), so nothing of it is cut, neither an
     unfinished last sentence nor past the length cap (that is flagged instead)."""
     reasons = list(input_reasons)
+    if checks is not None:
+        from shawgpt.safety.language import comment_reason
+
+        heard = comment_reason(comment, checks.languages)
+        reasons += [heard] if heard else []
     text = _ARTEFACTS.sub("", raw).strip()
     body = strip_signature(text if edited else trim_unfinished(text), policy.signature)
     if not body:
@@ -257,6 +283,8 @@ def review(raw: str, comment: str, prompt: Prompt, sources: Sequence[Source], po
         reasons.append(f"reply contains HTML or Markdown active content: {found.group(0)[:40]}")
     blocked = blocked_reasons(body, prompt, policy)
     reasons += blocked
+    if checks is not None and not blocked:
+        reasons += _content(body, comment, sources, checks, praise)
     reply = f"{body}\n{policy.signature}"
     if reply.count(policy.signature) != 1:
         reasons.append("the signature appears more than once")

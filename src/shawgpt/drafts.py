@@ -1,0 +1,138 @@
+"""Drafts: several candidate replies per comment, the best one that passes every check kept,
+and a reply composed from the creator's own words when no candidate passes.
+
+`expand` makes `drafts` copies of each prompt (draft 0 greedy, k > 0 sampled with seed k by
+the backends that honour Prompt.draft; the others return the greedy reply again, which costs
+time but changes nothing). `settle` reviews every candidate of one comment with the same
+checks (safety/guard.py, safety/content.py) and keeps the passing one closest to the comment.
+When none passes and the comment itself raised no flag:
+
+- a question with retrieved chunks gets `compose`: the one or two sentences of the chunks
+  closest to the comment, quoted, with the article's title, between an opening and a closing
+  line of the creator's (prompts/voice.txt, learned from their real replies);
+- thanks or praise gets one of the creator's short thank-you lines from the same file.
+
+The composed reply goes through the same checks; if it fails, the best candidate stays
+`needs_review`. It leaves generation to the backends and the checks to safety/.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+
+from shawgpt.errors import ConfigError
+from shawgpt.index.store import Source
+from shawgpt.models.base import Prompt
+from shawgpt.retrieval.gate import is_praise, is_question
+from shawgpt.safety.content import PREFIXES, Embedded, cosine, sentences
+from shawgpt.safety.guard import Checks, Policy, Verdict, review
+
+VOICE_FILE = "voice.txt"
+_RANK = {"ok": 0, "needs_review": 1, "error": 2}
+# A quotable article sentence: mostly letters, not a table row, code, a caption or a byline.
+_CODE = re.compile(r"[{}\[\]=<>|\\]|\b(?:def|import|return|print)\b|\w\(|\)\s*$|^\W|\s{3,}")
+
+
+def expand(prompts: Sequence[Prompt], drafts: int, first: int = 0) -> list[Prompt]:
+    """Each prompt `drafts` times in a row, with draft = first, first + 1, ..."""
+    return [replace(p, draft=first + k) for p in prompts for k in range(max(1, drafts))]
+
+
+@cache
+def voice(folder: Path) -> dict[str, tuple[str, ...]]:
+    """The creator's lines by section ([question-open], [question-close], [thanks])."""
+    path = folder / VOICE_FILE
+    try:
+        rows = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        raise ConfigError(f"prompt file {path} is missing") from None
+    out: dict[str, list[str]] = {}
+    section = ""
+    for row in rows:
+        row = row.strip()
+        if row.startswith("[") and row.endswith("]"):
+            section = row[1:-1]
+        elif row and not row.startswith("#") and section:
+            out.setdefault(section, []).append(row)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _pick(lines: tuple[str, ...], comment: str) -> str:
+    """One line, the same for the same comment (so a rerun gives the same reply)."""
+    return lines[zlib.crc32(comment.encode("utf-8")) % len(lines)] if lines else ""
+
+
+def title(source: Source) -> str:
+    """The article's title from its file name ("The Wavelet Transform _ by Shaw ... .pdf")."""
+    stem = Path(source.file).stem
+    return re.split(r"\s+_\s+|\s+\|\s+", stem)[0].strip()
+
+
+def quotable(sentence: str) -> bool:
+    letters = sum(ch.isalpha() or ch.isspace() for ch in sentence)
+    return (40 <= len(sentence) <= 260 and letters >= 0.85 * len(sentence)
+            and sentence[0].isupper() and sentence[-1] in ".!?" and not _CODE.search(sentence))
+
+
+def compose(comment: str, sources: Sequence[Source], embed: Embedded,
+            lines: dict[str, tuple[str, ...]]) -> str:
+    """A reply quoting the chunks' sentences closest to the comment, or "" when none fits."""
+    pool = [(s, t) for s in sources for t in sentences(s.text)[1:] if quotable(t)]
+    if not pool:  # the first sentence of a chunk is often cut; use it only when nothing else
+        pool = [(s, t) for s in sources for t in sentences(s.text) if quotable(t)]
+    if not pool:
+        return ""
+    vecs = embed([comment] + [t for _, t in pool])
+    scored = sorted(zip((cosine(vecs[0], v) for v in vecs[1:]), range(len(pool)),
+                        strict=True), reverse=True)
+    best_source = pool[scored[0][1]][0]
+    # the best sentence, and the next best one of the same article when it is close behind
+    picked = [scored[0][1]] + [i for score, i in scored[1:2]
+                               if pool[i][0].file == best_source.file
+                               and score >= scored[0][0] - 0.1]
+    picked.sort()  # in the article's order
+    quote = " ".join(pool[i][1] for i in picked)
+    opening = _pick(lines.get("question-open", ()), comment)
+    closing = _pick(lines.get("question-close", ()), comment)
+    return " ".join(p for p in (opening, f"As I put it in \"{title(best_source)}\": "
+                                f"\"{quote}\"", closing) if p)
+
+
+def settle(candidates: Sequence[str], comment: str, prompt: Prompt, sources: Sequence[Source],
+           policy: Policy, input_reasons: Sequence[str], checks: Checks | None,
+           folder: Path) -> Verdict:
+    """The best passing candidate, else a composed reply that passes, else the best one."""
+    parts = [s for s in re.split(r"(?<=[.!?])\s+", comment) if s]
+    question = any(is_question(s) for s in parts)
+    praise = not question and any(is_praise(s) for s in parts)  # the gate's reading
+    verdicts = [review(c, comment, prompt, sources, policy, input_reasons,
+                       checks=checks, praise=praise)
+                for c in candidates]
+    passing = [v for v in verdicts if v.status == "ok"]
+    if passing and checks is not None and len(passing) > 1:
+        near = [cosine(*checks.embed([v.reply, comment])) for v in passing]
+        return passing[max(range(len(passing)), key=near.__getitem__)]
+    if passing:
+        return passing[0]
+    best = min(verdicts, key=lambda v: (_RANK.get(v.status, 3), len(v.reasons)))
+    # only a reply that failed on its content is replaced: a link, a contact or a leak in
+    # every draft, or a flagged comment, is for a person to look at
+    if checks is None or input_reasons or any(not r.startswith(PREFIXES)
+                                              for v in verdicts for r in v.reasons):
+        return best
+    fallback = ""
+    if question and sources:
+        fallback = compose(comment, sources, checks.embed, voice(folder))
+    elif praise:
+        fallback = _pick(voice(folder).get("thanks", ()), comment)
+    if fallback:
+        v = review(fallback, comment, prompt, sources, policy, input_reasons,
+                   checks=checks, praise=praise)
+        if v.status == "ok":
+            return v
+    return best

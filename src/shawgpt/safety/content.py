@@ -1,0 +1,284 @@
+"""Content: does a reply say something the creator could post? Checks that judge the text.
+
+guard.py's rules see links, contacts, canaries and length; a 135M model also writes fluent
+text that is false, off-topic or incoherent. Each check here names what it found:
+
+- coherent: no non-words (not in wordfreq's English list, nor in the comment or the chunks),
+  no repeated sentence, no cut-off ending, no stray chat tags or role labels;
+- in role: no talk about prompts, instructions, "your request", "my previous response",
+  chat history, being an AI or a model, and no announcements about itself;
+- on topic: the reply's embedding is close enough to the comment's (THRESHOLDS.topic);
+- grounded: every sentence that states something is close to a sentence of the chunks or
+  the comment (THRESHOLDS.grounded), or most of its content words are theirs
+  (THRESHOLDS.overlap); named terms, numbers and units found in neither are "unsupported";
+- fits the comment: a reply to thanks or praise thanks or acknowledges, in at most three
+  sentences, and makes no claim beyond that.
+
+Similarity comes from the caller's embedder, passed in as `embed(texts) -> vectors` (safety
+imports no model); Embedded caches vectors by text, so drafts of one comment and the chunks
+they share are embedded once. The thresholds were calibrated with all-MiniLM-L6-v2 on half
+of scripts/reply_comments.jsonl (docs/reply-quality.md). It leaves out the language check
+(language.py) and everything guard.py already does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from shawgpt.index.store import Source
+
+Embed = Callable[[Sequence[str]], list[list[float]]]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    topic: float = 0.25  # cosine of reply and comment, below it: off topic
+    grounded: float = 0.55  # a sentence's best cosine with a chunk's or comment's sentence
+    overlap: float = 0.6  # or the share of its content words the chunks or comment use
+    praise_sentences: int = 3  # longest reply to thanks or praise, in sentences
+
+
+THRESHOLDS = Thresholds()
+# How every reason of these checks begins (a reply failing only these may be replaced by a
+# composed one; a link, a contact or a leak says something else is going on).
+PREFIXES = ("incoherent:", "out of role:", "off topic:", "ungrounded:", "does not fit:",
+            "the reply has no words", "the reply is in ")
+
+
+_SENTENCE = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|\n\s*\n\s*|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.U)
+_TAG = re.compile(r"<\|?/?\s*[a-z_]{2,20}\s*\|?>|^\s*(?:user|assistant|system|comment|"
+                  r"reply|response|answer|viewer)\s*:", re.I | re.M)
+_ROLE = re.compile(
+    r"\b(?:(?:the|this|my|your|a) (?:system )?(?:prompt|instructions?)|system message|"
+    r"your (?:request|query|prompt|input|message)|my (?:previous|last|earlier) "
+    r"(?:response|answer|reply|message)|previous (?:response|conversation|messages?)|"
+    r"chat history|this conversation|our conversation|as an ai|an ai (?:language )?model|"
+    r"(?:a|an) (?:large )?language model|i(?:'m| am) (?:an? )?(?:ai|bot|chatbot|assistant|"
+    r"virtual assistant|programmed|designed|trained|here to (?:help|assist|provide))|"
+    r"i(?:'m| am) (?:just )?shawgpt|(?:the|these|provided|given) (?:context|excerpts?|"
+    r"chunks?)|(?:article )?excerpts? (?:provided|above|below)|delimited|"
+    r"(?:accurate|informative|helpful) (?:and \w+ )?(?:responses|answers|information)|"
+    r"i(?:'m| am) (?:thrilled|excited|pleased|happy) to (?:announce|share that|introduce)|"
+    r"(?:my|a) new (?:channel|series|podcast|course|book|project)|"
+    r"(?:subscribe|follow me|stay tuned)\b)",
+    re.I,
+)
+_ACK = re.compile(
+    r"\b(?:thanks?|thank you|thx|glad|happy|pleasure|appreciate\w*|kind words|means a lot|"
+    r"great to hear|good to hear|enjoy\w*|welcome|cheers|awesome|you rock|love that|"
+    r"hope (?:it|this|that)|best of luck|good luck|congrat\w*)\b|[:;]-?[)D]|[\U0001F300-\U0001FAFF"
+    r"\u2600-\u27BF]",
+    re.I,
+)
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:%|[a-zA-Zµ]{1,4}\b)?")
+# Words the signature, the creator's name and the chat's own roles bring in anywhere.
+_OWN = {"shawgpt", "shaw", "shawhin", "talebi", "youtube", "i", "ok", "okay", "hey", "hi"}
+_STOP_WORDS = (
+    "a about above after again against all also am an and any are as at be because been "
+    "before being below between both but by can could did do does doing down during each few "
+    "for from further had has have having he her here hers him his how i if in into is it its "
+    "itself just me more most my no nor not now of off on once only or other our ours out "
+    "over own same she should so some such than that the their them then there these they "
+    "this those through to too under until up very was we were what when where which while "
+    "who whom why will with would you your yours really great thanks thank glad hope like "
+    "well one get got make much many way lot think know see use used using can't don't it's "
+    "i'm you're that's"
+)
+_STOP = set(_STOP_WORDS.split())
+
+
+@dataclass
+class Embedded:
+    """`embed` with a cache by text, so repeated texts cost nothing."""
+
+    embed: Embed
+    vectors: dict[str, list[float]] = field(default_factory=dict)
+
+    def __call__(self, texts: Sequence[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+        if missing:
+            self.vectors.update(zip(missing, self.embed(missing), strict=True))
+        return [self.vectors[t] for t in texts]
+
+
+@dataclass
+class Checks:
+    """What the content and language checks need: the embedder, the comment languages."""
+
+    embed: Embedded
+    languages: tuple[str, ...] = ("en",)
+    thresholds: Thresholds = THRESHOLDS
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences; a single line break (a PDF's wrapped line) is a space, a blank line or a
+    list item starts a new one."""
+    return [re.sub(r"\s+", " ", s).strip() for s in _SENTENCE.split(text) if s and s.strip()]
+
+
+def words(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+def _stem(w: str) -> str:
+    return re.sub(r"(?:'s|ies|es|s|ed|ing)$", "", w) if len(w) > 4 else w
+
+
+def content_words(text: str) -> set[str]:
+    return {_stem(w) for w in words(text) if w not in _STOP and len(w) > 2}
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    return float(similarities([a], [b])[0][0])
+
+
+def similarities(rows: Sequence[Sequence[float]], cols: Sequence[Sequence[float]]) -> Any:
+    """The cosine of every row vector with every column vector (a numpy array)."""
+    import numpy as np
+
+    a, b = np.asarray(rows, dtype=np.float32), np.asarray(cols, dtype=np.float32)
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+    return a @ b.T
+
+
+def non_words(body: str, known: str) -> list[str]:
+    """Words of the reply in no English word list and not in the comment or the chunks."""
+    from wordfreq import zipf_frequency
+
+    seen = set(words(known)) | _OWN
+    odd = []
+    for w in dict.fromkeys(words(body)):
+        if len(w) < 4 or w in seen or _stem(w) in {_stem(s) for s in seen if s[:3] == w[:3]}:
+            continue
+        if zipf_frequency(w, "en") == 0 and zipf_frequency(_stem(w), "en") == 0:
+            odd.append(w)
+    return odd
+
+
+def coherence_reasons(body: str, known: str) -> list[str]:
+    reasons = []
+    odd = non_words(body, known)
+    if odd:
+        reasons.append(f"incoherent: non-word {', '.join(repr(w) for w in odd[:3])}")
+    said = [re.sub(r"\W+", " ", s.casefold()).strip() for s in sentences(body)]
+    said = [s for s in said if len(s) > 10]
+    lines = [ln.strip() for ln in body.splitlines() if len(ln.strip()) > 10]
+    if len(said) != len(set(said)) or len(lines) != len(set(lines)):
+        reasons.append("incoherent: a sentence is repeated")
+    tail = body.rstrip()
+    last = tail.split()[-1] if tail else ""
+    # a link or a file name may end a reply without a full stop (the link rule judges it)
+    if (tail and (tail[-1].isalnum() or tail[-1] in ",;:-–—(/&") and not _ACK.search(tail[-3:])
+            and not re.search(r"://|^www\.|\w\.\w", last)):
+        reasons.append("incoherent: the reply stops mid-sentence")
+    tag = _TAG.search(body)
+    if tag:
+        reasons.append(f"incoherent: stray tag or role label {tag.group(0).strip()!r}")
+    return reasons
+
+
+def role_reasons(body: str, known: str = "") -> list[str]:
+    """Talk about the prompt, the chat or itself; a phrase the comment or the chunks use
+    ("the prompt" in an article on prompt engineering) is theirs, not the bot's."""
+    low = known.casefold()
+    for found in _ROLE.finditer(body):
+        if found.group(0).casefold() not in low:
+            return [f"out of role: talks about itself or the prompt ({found.group(0)!r})"]
+    return []
+
+
+def unsupported_terms(body: str, known: str) -> list[str]:
+    """Named terms (capitalised mid-sentence, acronyms, CamelCase), numbers and units of the
+    reply that neither the comment nor the chunks contain."""
+    low = known.casefold()
+    numbers = [m.group(0).strip() for m in _NUMBER.finditer(body)]
+    units = {w for n in numbers for w in re.findall(r"[^\W\d_]+", n)}
+    found = []
+    for sentence in sentences(body):
+        tokens = re.findall(r"[^\W_][\w'-]*", sentence)
+        for k, tok in enumerate(tokens):
+            named = (k > 0 and tok[0].isupper()) or re.search(r"[a-z][A-Z]|[A-Z]{2}", tok)
+            if (named and tok not in units and tok.casefold() not in _OWN
+                    and tok.casefold().rstrip("s") not in low):
+                found.append(tok)
+    for num in numbers:
+        if num.casefold() not in low and re.sub(r"\s+", "", num).casefold() not in low:
+            found.append(num)
+    return list(dict.fromkeys(found))
+
+
+def claims(body: str) -> list[str]:
+    """The sentences that state something: not questions, not thanks, 3+ content words."""
+    return [s for s in sentences(body) if not s.rstrip().endswith("?") and
+            len(content_words(_ACK.sub(" ", s))) >= 3]
+
+
+def known_text(comment: str, sources: Sequence[Source]) -> str:
+    """What a reply may name: the comment, the chunks, and the articles' file names (a reply
+    may cite an article by its title)."""
+    return "\n".join([comment, *(s.text for s in sources), *(s.file for s in sources)])
+
+
+def grounding_reasons(body: str, comment: str, sources: Sequence[Source], embed: Embedded,
+                      th: Thresholds) -> list[str]:
+    known = known_text(comment, sources)
+    reasons = []
+    terms = unsupported_terms(body, known)
+    if terms:
+        reasons.append(f"ungrounded: unsupported {', '.join(repr(t) for t in terms[:3])}")
+    stated = claims(body)
+    if not stated:
+        return reasons
+    support = [t for s in sources for t in sentences(s.text)] + sentences(comment)
+    vocab = content_words(known)
+    vecs = embed(stated + support)
+    sims = similarities(vecs[: len(stated)], vecs[len(stated) :]) if support else None
+    for k, sentence in enumerate(stated):
+        best = float(sims[k].max()) if sims is not None else 0.0
+        cw = content_words(sentence)
+        share = len(cw & vocab) / len(cw)
+        if best < th.grounded and share < th.overlap:
+            reasons.append(f"ungrounded: no chunk or comment supports \"{sentence[:60]}\" "
+                           f"(similarity {best:.2f}, words {share:.0%})")
+            break
+    return reasons
+
+
+def topic_reasons(body: str, comment: str, embed: Embedded, th: Thresholds) -> list[str]:
+    a, b = embed([body, comment])
+    sim = cosine(a, b)
+    return [f"off topic: the reply is far from the comment (similarity {sim:.2f})"] \
+        if sim < th.topic else []
+
+
+def praise_reasons(body: str, comment: str) -> list[str]:
+    """A reply to thanks or praise: thanks or acknowledges, briefly, and claims nothing."""
+    reasons = []
+    said = sentences(body)
+    if not _ACK.search(body):
+        reasons.append("does not fit: a reply to thanks or praise that does not acknowledge it")
+    if len(said) > THRESHOLDS.praise_sentences:
+        reasons.append(f"does not fit: {len(said)} sentences in reply to thanks or praise")
+    heard = content_words(comment)
+    for s in said:
+        cw = content_words(_ACK.sub(" ", s))
+        if len(cw) >= 3 and not _ACK.search(s) and len(cw & heard) < len(cw) / 2:
+            reasons.append(f"does not fit: a claim in reply to thanks or praise (\"{s[:60]}\")")
+            break
+    return reasons
+
+
+def content_reasons(body: str, comment: str, sources: Sequence[Source], embed: Embedded,
+                    praise: bool, th: Thresholds = THRESHOLDS) -> list[str]:
+    """Every content check's reasons, in the order a reviewer would want to read them."""
+    known = known_text(comment, sources)
+    reasons = coherence_reasons(body, known) + role_reasons(body, known)
+    if praise:
+        return reasons + praise_reasons(body, comment)
+    return (reasons + topic_reasons(body, comment, embed, th)
+            + grounding_reasons(body, comment, sources, embed, th))

@@ -1,0 +1,123 @@
+"""Drafts: n candidates in one generate() call, the best passing one kept, and the reply
+composed from the creator's own words when none passes (real embedder, stand-in generator).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from shawgpt.config import load_settings
+from shawgpt.drafts import compose, expand, quotable, settle, title, voice
+from shawgpt.index.store import Source
+from shawgpt.models.base import Prompt
+from shawgpt.pipeline import reply_to
+from shawgpt.prompts import build_prompt, bundled_prompts_dir
+from shawgpt.safety.content import Checks, Embedded
+from shawgpt.safety.guard import Policy
+from shawgpt.wiring import Parts
+
+FOLDER = bundled_prompts_dir()
+ICA = Source("Independent Component Analysis (ICA) _ by Shaw Talebi _ Towards Data Science.pdf",
+             "4", 0.58,
+             "ents are hidden. Independent component analysis separates a mixed signal into "
+             "statistically independent sources. In the example, the EEG recording mixes brain "
+             "activity with eye blinks, and ICA pulls the blinks out as their own component. "
+             "| comp | var |\n| 1 | 0.3 |\nica = FastICA(n_components=21)")
+QUESTION = "What does ICA separate in the EEG example?"
+PROMPT = build_prompt(QUESTION, [ICA], "chat", "–ShawGPT", canary="ref-0123456789")
+
+
+@pytest.fixture(scope="module")
+def checks(embedder) -> Checks:
+    return Checks(Embedded(embedder.embed_texts))
+
+
+def test_expand_makes_numbered_drafts_of_each_prompt() -> None:
+    a, b = Prompt(user="a"), Prompt(user="b")
+    assert [(p.user, p.draft) for p in expand([a, b], 3)] == [
+        ("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1), ("b", 2)]
+    assert expand([a], 1) == [a]
+
+
+def test_the_title_comes_from_the_file_name() -> None:
+    assert title(ICA) == "Independent Component Analysis (ICA)"
+
+
+def test_tables_code_and_cut_sentences_are_not_quoted() -> None:
+    assert quotable("Independent component analysis separates a mixed signal into sources.")
+    assert not quotable("| comp | var | | 1 | 0.3 | and more words to reach the length")
+    assert not quotable("ica = FastICA(n_components=21) is how the code runs it, see above.")
+    assert not quotable("ents are hidden and the rest of a sentence cut by the chunker.")
+
+
+def test_compose_quotes_the_closest_sentences_with_the_title(checks: Checks) -> None:
+    reply = compose(QUESTION, [ICA], checks.embed, voice(FOLDER))
+    assert '"Independent Component Analysis (ICA)"' in reply
+    assert "ICA pulls the blinks out as their own component." in reply
+    assert reply.split(" As I put it")[0] in voice(FOLDER)["question-open"]
+    assert "FastICA" not in reply and "| comp" not in reply
+
+
+def test_the_best_passing_draft_is_kept(checks: Checks) -> None:
+    drafts = ["I love pizza on Fridays.",
+              "ICA pulls the eye blinks out of the EEG recording as their own component."]
+    v = settle(drafts, QUESTION, PROMPT, [ICA], Policy(), [], checks, FOLDER)
+    assert v.status == "ok" and v.reply.startswith("ICA pulls the eye blinks out")
+
+
+def test_when_every_draft_fails_a_question_gets_the_composed_reply(checks: Checks) -> None:
+    drafts = ["I'm designed to provide accurate and informative responses.",
+              "The Kurtathies of pizza are delicious."]
+    v = settle(drafts, QUESTION, PROMPT, [ICA], Policy(), [], checks, FOLDER)
+    assert v.status == "ok", v.reasons
+    assert "As I put it in \"Independent Component Analysis (ICA)\"" in v.reply
+    assert v.reply.endswith("\n–ShawGPT")
+
+
+def test_a_flagged_comment_or_a_link_is_never_papered_over(checks: Checks) -> None:
+    drafts = ["I love pizza on Fridays."]
+    flagged = settle(drafts, QUESTION, PROMPT, [ICA], Policy(), ["role-play jailbreak"], checks,
+                     FOLDER)
+    assert flagged.status == "needs_review" and flagged.reply.startswith("I love pizza")
+    link = settle(["See https://evil.example for ICA."], QUESTION, PROMPT, [ICA], Policy(), [],
+                  checks, FOLDER)
+    assert link.status == "needs_review" and "evil.example" in link.reply
+
+
+def test_without_checks_the_first_draft_is_judged_by_the_rules_alone() -> None:
+    v = settle(["I love pizza on Fridays."], QUESTION, PROMPT, [ICA], Policy(), [], None, FOLDER)
+    assert v.status == "ok"
+
+
+class Drafting:
+    """A stand-in backend that writes something else for every draft number."""
+
+    name = "drafting"
+
+    def __init__(self, by_draft: list[str]) -> None:
+        self.by_draft, self.calls = by_draft, []
+
+    def generate(self, prompts: Sequence[Prompt]) -> list[str]:
+        self.calls.append([p.draft for p in prompts])
+        return [self.by_draft[p.draft] for p in prompts]
+
+
+def test_reply_to_sends_every_draft_in_one_call_and_keeps_a_passing_one() -> None:
+    gen = Drafting(["My new channel is dedicated to showcasing innovative ideas!",
+                    "Thanks so much, glad it was clear!"])
+    parts = Parts(load_settings({"drafts": 2}, env={}), _generator=gen)
+    r = reply_to(parts, ["Thanks Shaw, this made wavelets click.", "Great video!"],
+                 say=lambda _m: None, use_context=False)
+    assert gen.calls == [[0, 1, 0, 1]]
+    assert [x.status for x in r] == ["ok", "ok"]
+    assert r[0].reply == "Thanks so much, glad it was clear!\n–ShawGPT"
+
+
+def test_thanks_whose_drafts_all_fail_gets_the_creators_thank_you_line() -> None:
+    gen = Drafting(["I recently watched a documentary about climate change on islands."])
+    parts = Parts(load_settings({}, env={}), _generator=gen)
+    r = reply_to(parts, ["Honestly the most straightforward explanation I've ever watched."],
+                 say=lambda _m: None, use_context=False)[0]
+    assert r.status == "ok" and r.reply.removesuffix("\n–ShawGPT") in voice(FOLDER)["thanks"]
