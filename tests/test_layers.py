@@ -26,7 +26,7 @@ ALLOWED = {
 }
 # Stages that may import anything but the shell, and these besides.
 NEVER = {"youtube": ("shawgpt.review",)}
-SHELL = ("shawgpt.cli", "shawgpt.cli_youtube", "shawgpt.exits")
+SHELL = ("shawgpt.cli", "shawgpt.cli_more", "shawgpt.cli_youtube", "shawgpt.exits")
 
 
 def shawgpt_imports(path: Path) -> list[str]:
