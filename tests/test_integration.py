@@ -42,7 +42,8 @@ def test_index_real_pdfs_and_reply_to_real_comments(tmp_path: Path, embedder) ->
     replies = reply_to(parts, comments, say=lambda _m: None)
     assert len(replies) == 5
     for r in replies:
-        assert r.status == "ok"
+        # the content checks hold what a 135M model gets wrong; every hold says why
+        assert r.status == "ok" or (r.status == "needs_review" and r.reasons), r
         assert r.reply.endswith("\n–ShawGPT") and r.reply.count("–ShawGPT") == 1
         assert all(s.score >= settings.cutoff for s in r.sources)
         assert all(s.file.endswith(".pdf") and s.page for s in r.sources)
