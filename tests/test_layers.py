@@ -66,4 +66,5 @@ def test_every_stage_says_what_it_does_and_must_not_import() -> None:
 
 def test_settings_and_errors_import_nothing_above_them() -> None:
     assert shawgpt_imports(SRC / "errors.py") == []
-    assert set(shawgpt_imports(SRC / "config.py")) <= {"shawgpt.errors"}
+    assert set(shawgpt_imports(SRC / "config.py")) <= {"shawgpt.errors", "shawgpt.config_checks"}
+    assert set(shawgpt_imports(SRC / "config_checks.py")) <= {"shawgpt.errors", "shawgpt.config"}
