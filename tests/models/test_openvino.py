@@ -41,6 +41,14 @@ def test_replies_come_back_in_order_greedy_and_counted(generator: OpenVINOGenera
     assert generator.render(wave).endswith("<|im_start|>assistant\n")
 
 
+def test_a_reply_never_depends_on_the_other_prompts_of_the_call(
+        generator: OpenVINOGenerator) -> None:
+    comments = ["Great video, thanks!", "What is a wavelet?", "You explained it all wrong.",
+                "How do I choose the number of components in ICA?"]
+    prompts = [build_prompt(c, [], "chat", "–ShawGPT") for c in comments]
+    assert generator.generate(prompts) == [generator.generate([p])[0] for p in prompts]
+
+
 def test_drafts_are_seeded_samples_beside_the_greedy_reply(generator: OpenVINOGenerator) -> None:
     p = build_prompt("How do I pick a mother wavelet?", [], "chat", "–ShawGPT")
     drafts = [dataclasses.replace(p, draft=k) for k in (0, 1, 2, 1)]

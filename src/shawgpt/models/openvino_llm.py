@@ -15,8 +15,8 @@ goes to transformers, with one line saying so.
 
 Our prompt templates stay in charge: the engine's automatic chat template is off, a chat
 prompt is rendered with the model's own template (the engine's Tokenizer reads it from the
-GGUF) and sent as text. Draft 0 is greedy; draft k > 0 samples with seed k (`temperature`),
-all drafts of a call in one continuous batch. It leaves retrieval, prompts and the checks
+GGUF) and sent as text, one prompt per engine call (see generate). Draft 0 is greedy;
+draft k > 0 samples with seed k (`temperature`). It leaves retrieval, prompts and the checks
 out, and every model the engine cannot read to the transformers backend (generate.py).
 """
 
@@ -161,19 +161,17 @@ class OpenVINOGenerator:
         return c
 
     def generate(self, prompts: Sequence[Prompt]) -> list[str]:
-        out = [""] * len(prompts)
-        by_draft: dict[int, list[int]] = {}
-        for i, p in enumerate(prompts):
-            by_draft.setdefault(p.draft, []).append(i)
-        for draft, rows in sorted(by_draft.items()):
-            texts = [self.render(prompts[i]) for i in rows]
+        # One prompt per engine call. Given a list, this engine version (2026.4.1, CPU) lets
+        # prompts of one batch bleed into each other's replies: words of one viewer's comment
+        # turned up in the reply to another (tests/models/test_openvino.py pins one by one).
+        out = []
+        for p in prompts:
             try:
-                result = self.pipe.generate(texts, self.config(draft))
+                result = self.pipe.generate([self.render(p)], self.config(p.draft))
             except RuntimeError as exc:
                 raise ModelError(f"OpenVINO GenAI failed: {_first_line(exc)}") from None
             self.new_tokens += int(result.perf_metrics.get_num_generated_tokens())
-            for i, text in zip(rows, result.texts, strict=True):
-                out[i] = text
+            out.append(result.texts[0])
         return out
 
 
