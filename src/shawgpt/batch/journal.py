@@ -69,7 +69,7 @@ class Journal:
                 # nothing to resume (or asked not to): start over
                 bad = []
                 fh.truncate(0)
-                fh.write(_line({"journal": VERSION, **header}))
+                fh.write(json_line({"journal": VERSION, **header}))
             else:
                 _check(old, header, [rec for _, rec in lines[1:]], hashes, source)
                 for n, rec in lines[1:]:
@@ -78,7 +78,7 @@ class Journal:
                     else:  # well-formed, but of no row of this input
                         bad.append(n)
                 fh.truncate(good_end)  # drop a torn last line
-            _sync(fh)
+            sync(fh)
         except BaseException:
             fh.close()
             raise
@@ -88,8 +88,8 @@ class Journal:
         """Add results and make them durable before returning."""
         if not records:
             return
-        self._fh.write(b"".join(_line(r) for r in records))
-        _sync(self._fh)
+        self._fh.write(b"".join(json_line(r) for r in records))
+        sync(self._fh)
         for r in records:
             self.done[int(r["i"])] = dict(r)
 
@@ -102,16 +102,18 @@ class Journal:
         self.path.unlink(missing_ok=True)
 
 
-def _line(obj: Mapping[str, Any]) -> bytes:
+def json_line(obj: Mapping[str, Any]) -> bytes:
+    """One record of an append-only JSON-lines file (this journal, review's)."""
     return (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _sync(fh: IO[bytes]) -> None:
+def sync(fh: IO[bytes]) -> None:
     fh.flush()
     os.fsync(fh.fileno())
 
 
-def _lock(fh: IO[bytes], path: Path) -> None:
+def lock_or_fail(fh: IO[bytes], busy: str) -> None:
+    """An exclusive lock on an open journal; `busy` is the error when another holds it."""
     try:
         import fcntl
     except ImportError:  # not on POSIX: no lock, the rest still holds
@@ -119,7 +121,11 @@ def _lock(fh: IO[bytes], path: Path) -> None:
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
-        raise InputError(f"another batch run is writing {path}; wait for it to finish") from None
+        raise InputError(busy) from None
+
+
+def _lock(fh: IO[bytes], path: Path) -> None:
+    lock_or_fail(fh, f"another batch run is writing {path}; wait for it to finish")
 
 
 def _read_lines(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], int, list[int]]:

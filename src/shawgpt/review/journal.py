@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from shawgpt.batch.journal import json_line, lock_or_fail, sync
 from shawgpt.errors import InputError
 
 VERSION = 1
@@ -57,7 +58,7 @@ class ReviewJournal:
             if not lines:
                 fh.truncate(0)
                 old, records = {"review": VERSION, **header}, []
-                fh.write(_line(old))
+                fh.write(json_line(old))
             else:
                 old, records = lines[0], lines[1:]
                 if old.get("review") != VERSION:
@@ -70,7 +71,7 @@ class ReviewJournal:
                         f"file back, or pass --restart to start a new review (the old "
                         f"journal is kept as {path.name}.old)")
                 fh.truncate(good_end)
-            _sync(fh)
+            sync(fh)
         except BaseException:
             fh.close()
             raise
@@ -79,8 +80,8 @@ class ReviewJournal:
     def append(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Add one record and make it durable before returning."""
         rec = dict(record)
-        self._fh.write(_line(rec))
-        _sync(self._fh)
+        self._fh.write(json_line(rec))
+        sync(self._fh)
         self.records.append(rec)
         return rec
 
@@ -94,24 +95,8 @@ def set_aside(path: Path) -> None:
         os.replace(path, path.with_name(path.name + ".old"))
 
 
-def _line(obj: Mapping[str, Any]) -> bytes:
-    return (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def _sync(fh: IO[bytes]) -> None:
-    fh.flush()
-    os.fsync(fh.fileno())
-
-
 def _lock(fh: IO[bytes], out: Path) -> None:
-    try:
-        import fcntl
-    except ImportError:  # not on POSIX: no lock, the rest still holds
-        return
-    try:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        raise InputError(f"another review of {out} is running; finish that one first") from None
+    lock_or_fail(fh, f"another review of {out} is running; finish that one first")
 
 
 def _read_lines(data: bytes, path: Path) -> tuple[list[dict[str, Any]], int, bool]:
