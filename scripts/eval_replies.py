@@ -56,6 +56,11 @@ REAL = SHARED / "YT-comments-70.csv"
 MODES = ("context", "no-context")
 
 
+def uses_context(mode: str) -> bool:
+    """"context", "no-context", or either after "ADAPTER:" (replies made with an adapter)."""
+    return mode.split(":")[-1] == "context"
+
+
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:12]
 
@@ -104,9 +109,9 @@ def generate(args: argparse.Namespace) -> None:
     comments = load_comments()
     records = load_labels()
     have = {(r["id"], r["mode"], r["draft"]) for r in records if r.get("source") == "model"}
-    parts = parts_for(args.data_dir)
+    parts = parts_for(args.data_dir, **({"adapter": args.adapter} if args.adapter else {}))
     started = time.monotonic()
-    for mode in MODES:
+    for mode in [f"{args.adapter}:{m}" if args.adapter else m for m in MODES]:
         todo = [(c, k) for c in comments for k in range(args.drafts)
                 if (c["id"], mode, k) not in have]
         if not todo:
@@ -115,7 +120,7 @@ def generate(args: argparse.Namespace) -> None:
         for start in range(0, len(todo), args.chunk):
             part = todo[start : start + args.chunk]
             jobs = prepare(parts, list(dict.fromkeys(c["text"] for c, _ in part)), print,
-                           use_context=mode == "context")
+                           use_context=uses_context(mode))
             by_text = {j.comment: j for j in jobs}
             prompts = [replace(by_text[c["text"]].prompt, draft=k) for c, k in part]
             for (c, k), out in zip(part, parts.generator.generate(prompts), strict=True):
@@ -157,14 +162,16 @@ class Replay:
         self.folder = bundled_prompts_dir()
         self.jobs: dict[tuple[str, str], Any] = {}
         self.drafts: dict[tuple[str, str], list[str]] = {}
-        for mode in MODES:
-            jobs = prepare(parts, [c["text"] for c in comments], lambda _m: None,
-                           use_context=mode == "context")
-            for c, job in zip(comments, jobs, strict=True):
-                self.jobs[(c["id"], mode)] = job
         for r in sorted((r for r in records if r.get("source") == "model"),
                         key=lambda r: r["draft"]):
             self.drafts.setdefault((r["id"], r["mode"]), []).append(r["reply"])
+        self.modes = sorted({m for _, m in self.drafts}, key=lambda m: (":" in m, m))
+        for use in (True, False):
+            jobs = prepare(parts, [c["text"] for c in comments], lambda _m: None,
+                           use_context=use)
+            for mode in (m for m in self.modes if uses_context(m) == use):
+                for c, job in zip(comments, jobs, strict=True):
+                    self.jobs[(c["id"], mode)] = job
 
     def verdict(self, cid: str, mode: str, after: bool, th: Any = None, n: int = 1) -> Any:
         from dataclasses import replace as dc_replace
@@ -199,7 +206,7 @@ def candidates(replay: Replay) -> list[tuple[str, str, str, str]]:
         parts = [s for s in re.split(r"(?<=[.!?])\s+", job.comment) if s]
         question = any(is_question(s) for s in parts)
         if question and job.sources:  # as drafts.settle decides
-            composed = compose(job.comment, job.sources, replay.checks.embed, lines)
+            composed = compose(job.comment, job.sources, replay.checks.embed, lines, 0.0)
             if composed:
                 out.append((cid, mode, "composed", composed))
         elif not question and any(is_praise(s) for s in parts):
@@ -260,13 +267,13 @@ def table(rows: list[tuple[str, str, bool | None]]) -> dict[str, dict[str, Any]]
 
 
 def measure(replay: Replay, labels: dict[tuple[str, str, str], bool], ids: set[str],
-            mode: str, after: bool, th: Any = None) -> dict[str, dict[str, Any]]:
+            mode: str, after: bool, th: Any = None, n: int = 1) -> dict[str, dict[str, Any]]:
     sig = replay.parts.settings.signature
     rows = []
     for c in replay.comments:
-        if c["id"] not in ids:
+        if c["id"] not in ids or (c["id"], mode) not in replay.drafts:
             continue
-        v = replay.verdict(c["id"], mode, after, th)
+        v = replay.verdict(c["id"], mode, after, th, n)
         body = body_of(v.reply, sig) if v.reply else ""
         rows.append((c["kind"], v.status, labels.get((c["id"], mode, body))))
     return table(rows)
@@ -285,12 +292,13 @@ def score(args: argparse.Namespace) -> None:
     rep = {i for i, h in half.items() if h == "report"}
     grid = []
     if args.calibrate:
-        for topic in (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4):
-            for grounded in (0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
-                for overlap in (0.5, 0.6, 0.7, 0.8, 1.01):
-                    th = Thresholds(topic, grounded, overlap)
-                    t = measure(replay, labels, cal, "context", True, th)["all"]
-                    grid.append((th, t))
+        for topic in (0.1, 0.2, 0.3, 0.4):
+            for grounded in (0.5, 0.6, 0.7, 0.8):
+                for overlap in (0.6, 0.8, 1.01):
+                    for quote in (0.3, 0.4, 0.5, 0.6):
+                        th = Thresholds(topic, grounded, overlap, quote)
+                        t = measure(replay, labels, cal, "context", True, th, args.drafts)
+                        grid.append((th, t["all"]))
         fine = [g for g in grid if (g[1]["precision"] or 0) >= args.target]
         best = max(fine or grid, key=lambda g: (g[1]["coverage"], g[1]["precision"] or 0))
         print(f"calibrated on {len(cal)} comments: {best[0]} -> {best[1]}")
@@ -299,10 +307,10 @@ def score(args: argparse.Namespace) -> None:
         th_used = THRESHOLDS
     result: dict[str, Any] = {"thresholds": th_used.__dict__, "halves": {
         "calibrate": len(cal), "report": len(rep)}}
-    for mode in MODES:
+    for mode in replay.modes:
         for when in ("before", "after"):
             for name, ids in (("calibrate", cal), ("report", rep)):
-                t = measure(replay, labels, ids, mode, when == "after", th_used)
+                t = measure(replay, labels, ids, mode, when == "after", th_used, args.drafts)
                 result[f"{mode} {when} {name}"] = t
     for key, t in result.items():
         if not isinstance(t, dict) or "all" not in t:
@@ -318,6 +326,22 @@ def score(args: argparse.Namespace) -> None:
         args.json.write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
 
 
+def pairs(args: argparse.Namespace) -> None:
+    """The real comment/reply pairs of the calibration half only, for `shawgpt finetune`: an
+    adapter trained on them has never seen a comment the report half is scored on. Written
+    outside the repository (it copies shared data)."""
+    comments = load_comments()
+    half = halves(comments)
+    with REAL.open(encoding="utf-8", newline="") as f:
+        real = list(csv.DictReader(f))
+    keep = [real[c["row"]] for c in comments if "row" in c and half[c["id"]] == "calibrate"]
+    with args.out.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["Comment", "Response"])
+        w.writeheader()
+        w.writerows({"Comment": r["Comment"], "Response": r["Response"]} for r in keep)
+    print(f"{len(keep)} pairs of the calibration half written to {args.out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -325,19 +349,23 @@ def main() -> None:
     g.add_argument("--drafts", type=int, default=1)
     g.add_argument("--chunk", type=int, default=16, help="comments per generate() call")
     g.add_argument("--data-dir", type=Path, default=Path("/tmp/i14/data"))
+    g.add_argument("--adapter", help="an adapter of --data-dir (its modes are ADAPTER:...)")
     s = sub.add_parser("score")
     s.add_argument("--data-dir", type=Path, default=Path("/tmp/i14/data"))
     s.add_argument("--json", type=Path)
     s.add_argument("--calibrate", action="store_true",
                    help="search the thresholds on the calibration half first")
     s.add_argument("--target", type=float, default=0.92, help="precision the search keeps")
+    s.add_argument("--drafts", type=int, default=1, help="drafts per comment checked")
     p = sub.add_parser("pending")
     p.add_argument("--data-dir", type=Path, default=Path("/tmp/i14/data"))
     p.add_argument("--out", type=Path, default=Path("/tmp/i14/pending.jsonl"))
     a = sub.add_parser("add-labels")
     a.add_argument("file", type=Path)
+    q = sub.add_parser("pairs")
+    q.add_argument("--out", type=Path, default=Path("/tmp/i14/pairs-calibrate.csv"))
     args = ap.parse_args()
-    {"generate": generate, "score": score, "pending": pending,
+    {"pairs": pairs, "generate": generate, "score": score, "pending": pending,
      "add-labels": add_labels}[args.cmd](args)
 
 

@@ -80,8 +80,10 @@ def quotable(sentence: str) -> bool:
 
 
 def compose(comment: str, sources: Sequence[Source], embed: Embedded,
-            lines: dict[str, tuple[str, ...]]) -> str:
-    """A reply quoting the chunks' sentences closest to the comment, or "" when none fits."""
+            lines: dict[str, tuple[str, ...]], least: float = 0.0) -> str:
+    """A reply quoting the chunks' sentences closest to the comment, or "" when none fits or
+    the closest is under `least` cosine (a quote that does not answer the question is worse
+    than no reply: the on-topic check alone let such quotes through)."""
     pool = [(s, t) for s in sources for t in sentences(s.text)[1:] if quotable(t)]
     if not pool:  # the first sentence of a chunk is often cut; use it only when nothing else
         pool = [(s, t) for s in sources for t in sentences(s.text) if quotable(t)]
@@ -90,6 +92,8 @@ def compose(comment: str, sources: Sequence[Source], embed: Embedded,
     vecs = embed([comment] + [t for _, t in pool])
     scored = sorted(zip((cosine(vecs[0], v) for v in vecs[1:]), range(len(pool)),
                         strict=True), reverse=True)
+    if scored[0][0] < least:
+        return ""
     best_source = pool[scored[0][1]][0]
     # the best sentence, and the next best one of the same article when it is close behind
     picked = [scored[0][1]] + [i for score, i in scored[1:2]
@@ -127,7 +131,8 @@ def settle(candidates: Sequence[str], comment: str, prompt: Prompt, sources: Seq
         return best
     fallback = ""
     if question and sources:
-        fallback = compose(comment, sources, checks.embed, voice(folder))
+        fallback = compose(comment, sources, checks.embed, voice(folder),
+                           checks.thresholds.quote)
     elif praise:
         fallback = _pick(voice(folder).get("thanks", ()), comment)
     if fallback:

@@ -38,6 +38,7 @@ class Thresholds:
     topic: float = 0.25  # cosine of reply and comment, below it: off topic
     grounded: float = 0.55  # a sentence's best cosine with a chunk's or comment's sentence
     overlap: float = 0.6  # or the share of its content words the chunks or comment use
+    quote: float = 0.45  # a composed reply's quote: its cosine with the comment, at least
     praise_sentences: int = 3  # longest reply to thanks or praise, in sentences
 
 
