@@ -107,8 +107,10 @@ def generate(args: argparse.Namespace) -> None:
     from shawgpt.pipeline import prepare
 
     comments = load_comments()
+    if args.half:
+        comments = [c for c in comments if halves(comments)[c["id"]] == args.half]
     records = load_labels()
-    have = {(r["id"], r["mode"], r["draft"]) for r in records if r.get("source") == "model"}
+    have = {(r["id"], r["mode"], r["draft"]) for r in records if "draft" in r}
     parts = parts_for(args.data_dir, **({"adapter": args.adapter} if args.adapter else {}))
     started = time.monotonic()
     for mode in [f"{args.adapter}:{m}" if args.adapter else m for m in MODES]:
@@ -162,7 +164,7 @@ class Replay:
         self.folder = bundled_prompts_dir()
         self.jobs: dict[tuple[str, str], Any] = {}
         self.drafts: dict[tuple[str, str], list[str]] = {}
-        for r in sorted((r for r in records if r.get("source") == "model"),
+        for r in sorted((r for r in records if "draft" in r),
                         key=lambda r: r["draft"]):
             self.drafts.setdefault((r["id"], r["mode"]), []).append(r["reply"])
         self.modes = sorted({m for _, m in self.drafts}, key=lambda m: (":" in m, m))
@@ -350,6 +352,7 @@ def main() -> None:
     g.add_argument("--chunk", type=int, default=16, help="comments per generate() call")
     g.add_argument("--data-dir", type=Path, default=Path("/tmp/i14/data"))
     g.add_argument("--adapter", help="an adapter of --data-dir (its modes are ADAPTER:...)")
+    g.add_argument("--half", choices=("calibrate", "report"), help="only that half's comments")
     s = sub.add_parser("score")
     s.add_argument("--data-dir", type=Path, default=Path("/tmp/i14/data"))
     s.add_argument("--json", type=Path)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 
 from shawgpt.config import load_settings
-from shawgpt.drafts import compose, expand, quotable, settle, title, voice
+from shawgpt.drafts import COMPOSED, compose, expand, quotable, settle, title, voice
 from shawgpt.index.store import Source
 from shawgpt.models.base import Prompt
 from shawgpt.pipeline import reply_to
@@ -67,13 +67,36 @@ def test_the_best_passing_draft_is_kept(checks: Checks) -> None:
     assert v.status == "ok" and v.reply.startswith("ICA pulls the eye blinks out")
 
 
-def test_when_every_draft_fails_a_question_gets_the_composed_reply(checks: Checks) -> None:
+def test_when_every_draft_fails_a_question_gets_the_composed_reply_for_a_person(
+        checks: Checks) -> None:
     drafts = ["I'm designed to provide accurate and informative responses.",
               "The Kurtathies of pizza are delicious."]
     v = settle(drafts, QUESTION, PROMPT, [ICA], Policy(), [], checks, FOLDER)
-    assert v.status == "ok", v.reasons
+    # a quote answered its question in about half of the labelled cases: never `ok` alone
+    assert v.status == "needs_review" and v.reasons == [COMPOSED]
     assert "As I put it in \"Independent Component Analysis (ICA)\"" in v.reply
     assert v.reply.endswith("\n–ShawGPT")
+
+
+def test_no_quote_is_offered_when_none_is_near_the_question(checks: Checks) -> None:
+    assert compose("Which football team do you support?", [ICA], checks.embed,
+                   voice(FOLDER), least=0.45) == ""
+
+
+def test_sentences_that_lean_on_their_neighbours_are_not_quoted() -> None:
+    assert not quotable("Thus, the larger the kurtosis, the fatter the tail of the data.")
+    assert not quotable("The basic idea is to modify their weights by the following equation.")
+    assert not quotable("Before moving on to an example, I will briefly compare PCA and ICA.")
+    assert not quotable("How do we define fat-tailedness when there is no true measure?")
+    assert quotable("Kurtosis is driven by values far from the center (i.e. the tails).")
+
+
+def test_thanks_with_a_but_gets_no_stock_line(checks: Checks) -> None:
+    comment = "Audio's a bit quiet on this one. This series is great though, thanks!"
+    v = settle(["I recently watched a documentary about islands."], comment,
+               Prompt(user=comment), [], Policy(), [], checks, FOLDER)
+    assert v.status == "needs_review"
+    assert v.reply.removesuffix("\n–ShawGPT") not in voice(FOLDER)["thanks"]
 
 
 def test_a_flagged_comment_or_a_link_is_never_papered_over(checks: Checks) -> None:

@@ -18,6 +18,7 @@ from shawgpt.safety.content import (
     content_reasons,
     non_words,
     role_reasons,
+    sentences,
     unsupported_terms,
 )
 from shawgpt.safety.guard import Policy, review
@@ -36,6 +37,16 @@ EN = ("en",)
 @pytest.fixture(scope="module")
 def embed(embedder) -> Embedded:
     return Embedded(embedder.embed_texts)
+
+
+def test_abbreviations_and_pdf_headings_are_not_sentence_breaks_glue() -> None:
+    text = ("fine-tune a single model.\nSelf-supervised Learning\nSelf-supervised learning "
+            "consists of training on the\ninherent structure of data (i.e.\nthe tails), e.g. "
+            "text. Next one.")
+    assert sentences(text) == [
+        "fine-tune a single model.", "Self-supervised Learning",
+        "Self-supervised learning consists of training on the inherent structure of data "
+        "(i.e. the tails), e.g. text.", "Next one."]
 
 
 def test_a_sentence_the_chunk_supports_passes(embed: Embedded) -> None:

@@ -49,7 +49,12 @@ PREFIXES = ("incoherent:", "out of role:", "off topic:", "ungrounded:", "does no
             "the reply has no words", "the reply is in ")
 
 
-_SENTENCE = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|\n\s*\n\s*|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+# A full stop ends a sentence unless it ends "i.e.", "e.g.", "vs.", "cf." or "et al." (a quote
+# cut there reads as broken: "values far from the center (i.e.").
+_SENTENCE = re.compile(r"(?<=[.!?…])(?<!\bi\.e\.)(?<!\be\.g\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bal\.)"
+                       r"[\"')\]]*\s+|\n\s*\n\s*|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+# A PDF heading: a short capitalised line with no punctuation, the next line starting anew.
+_HEADING = re.compile(r"^([A-Z][\w’'&/()-]*:?(?:[ \t]+[\w’'&/()-]+){0,7})[ \t]*\n(?=[A-Z])", re.M)
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.U)
 _TAG = re.compile(r"<\|?/?\s*[a-z_]{2,20}\s*\|?>|^\s*(?:user|assistant|system|comment|"
                   r"reply|response|answer|viewer)\s*:", re.I | re.M)
@@ -116,8 +121,10 @@ class Checks:
 
 
 def sentences(text: str) -> list[str]:
-    """Sentences; a single line break (a PDF's wrapped line) is a space, a blank line or a
-    list item starts a new one."""
+    """Sentences; a single line break (a PDF's wrapped line) is a space, a blank line, a list
+    item or a heading line starts a new one (a heading is a sentence of its own, so it is
+    never glued to the first sentence under it)."""
+    text = _HEADING.sub(lambda m: f"\n\n{m.group(1)}\n\n", text)
     return [re.sub(r"\s+", " ", s).strip() for s in _SENTENCE.split(text) if s and s.strip()]
 
 
