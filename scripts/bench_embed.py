@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 ARTICLES = REPO.parent / "shared" / "data" / "youtube-blog" / "articles"
@@ -76,6 +77,14 @@ def chunk_texts(articles: Path) -> list[str]:
     return texts
 
 
+def max_cosine_distance(a: Any, b: Any) -> float:
+    """In float64, so that float32's rounding of the norms (~1e-7) does not hide the result."""
+    u, v = a.astype("float64"), b.astype("float64")
+    u /= ((u * u).sum(1, keepdims=True)) ** 0.5
+    v /= ((v * v).sum(1, keepdims=True)) ** 0.5
+    return float((1 - (u * v).sum(1)).max())
+
+
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -113,9 +122,8 @@ def main() -> int:
                 return 1
             row = json.loads(run.stdout.strip().splitlines()[-1])
             row["process_s"] = time.perf_counter() - t
-            vectors = np.load(out)
-            reference = np.load(work / "transformers-0.npy")
-            row["max_cosine_distance"] = float((1 - (vectors * reference).sum(1)).max())
+            row["max_cosine_distance"] = max_cosine_distance(
+                np.load(out), np.load(work / "transformers-0.npy"))
             results[leg] = row
             print(f"{leg:20} load {row['load_s']:5.2f} s  embed {min(row['embed_s']):6.2f} s "
                   f"(runs: {', '.join(f'{x:.2f}' for x in row['embed_s'])})  "
