@@ -1,4 +1,4 @@
-"""Embedding the real articles' chunks: the old paths against OpenVINO, each in a fresh process.
+"""Embedding the real articles' chunks: transformers against OpenVINO, each in a fresh process.
 
 The chunks are the ~158 an `index` of the 12 real PDFs in ../shared/data/youtube-blog/articles
 makes (skipped cleanly when absent; the data is read in place, never copied). Each path embeds
@@ -6,7 +6,8 @@ all of them in batches of 32, as LeanEmbedder does, `--repeat` times in one proc
 load time, the fastest and every embedding time, the largest cosine distance to the
 transformers vectors (the reference), and whether torch was imported. OpenVINO runs twice:
 once converting into an empty cache, once loading what that left. Numbers for docs/speed.md,
-not a test; the machine may be shared, so the load average is printed before and after.
+not a test; the machine may be shared, so the load average is printed after each path.
+(Until OpenVINO replaced it, this script also timed the torch BERT of models/bert.py.)
 
     .venv/bin/python scripts/bench_embed.py [--articles DIR] [--repeat 2] [--json FILE]
 """
@@ -38,11 +39,6 @@ folder = resolve_model(spec)
 cls, max_len = pooling_settings(__import__("pathlib").Path(folder), spec)
 if kind == "transformers":
     encode = transformers_encoder(folder, spec, max_len, cls)
-elif kind == "bert-torch":
-    from shawgpt.models.bert import BertEncoder
-    encoder = BertEncoder(folder, max_len, cls)
-    encoder.warm()
-    encode = encoder.encode
 else:
     from pathlib import Path
     from shawgpt.models.openvino_embed import OpenVINOEncoder
@@ -106,8 +102,6 @@ def main() -> int:
         (work / "texts.json").write_text(json.dumps(texts))
         print(f"{len(texts)} chunks of {args.articles}; load average {load_average()}")
         legs = ["transformers", "openvino (convert)", "openvino (cached)"]
-        if (REPO / "src" / "shawgpt" / "models" / "bert.py").is_file():
-            legs.insert(1, "bert-torch")
         results: dict[str, dict] = {}
         for leg in legs:
             kind = leg.split()[0]
