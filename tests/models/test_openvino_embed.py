@@ -116,16 +116,18 @@ def test_a_second_load_reuses_the_cache(folder: Path, cache: Path,
     assert conversions == [] and (target / OV_XML).stat().st_mtime_ns == stamp
 
 
-@pytest.mark.parametrize("damage", ["garbage xml", "truncated bin"])
+@pytest.mark.parametrize("damage", ["garbage xml", "truncated bin", "no bin"])
 def test_a_damaged_cache_is_rebuilt(folder: Path, cache: Path, tmp_path: Path,
                                     conversions: list[Path], damage: str) -> None:
     shutil.copytree(cache, tmp_path / "cache")
     target = cache_folder(folder, tmp_path / "cache", SPEC)
     if damage == "garbage xml":
         (target / OV_XML).write_text("<net><layers>not a model")
-    else:
+    elif damage == "truncated bin":
         with (target / OV_BIN).open("r+b") as f:
             f.truncate(1000)
+    else:
+        (target / OV_BIN).unlink()
     rebuilt = OpenVINOEncoder(folder, 256, False, tmp_path / "cache", SPEC)
     assert len(conversions) == 1
     good = OpenVINOEncoder(folder, 256, False, cache, SPEC)
