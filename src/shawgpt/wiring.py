@@ -37,7 +37,7 @@ class Parts:
             except KeyError:
                 raise ConfigError(f"unknown embedder {self.settings.embedder!r} "
                                   f"(choose from: {', '.join(EMBEDDERS)})") from None
-            self._embedder = kind(self.settings.embed_model)
+            self._embedder = kind(self.settings.embed_model, cache_dir=self.settings.cache_path)
         return self._embedder
 
     @property

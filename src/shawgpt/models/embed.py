@@ -2,10 +2,10 @@
 
 Two interchangeable embedders give the same vectors: HFEmbedder goes through LlamaIndex's
 HuggingFaceEmbedding (sentence-transformers), LeanEmbedder applies the model's own pooling
-settings itself, running BERTs on the lean encoder in bert.py (transformers otherwise),
-which skips ~8 s of imports on every cold start. Models are named by a spec that
-resolve_model() turns into something loadable: `pypi:<package>` for a model shipped inside
-a PyPI package (the offline default), a local folder, or a hub id.
+settings itself, running a model folder on OpenVINO (openvino_embed.py; transformers
+otherwise), which skips ~8 s of imports (torch, transformers) on every cold start. Models
+are named by a spec that resolve_model() turns into something loadable: `pypi:<package>`
+for a model shipped inside a PyPI package (the offline default), a local folder, or a hub id.
 It leaves the choice of model to the settings and the storage of vectors to store.py.
 """
 
@@ -62,8 +62,9 @@ class HFEmbedder:
     The model loads on first use: an index run with nothing to embed never pays for it.
     """
 
-    def __init__(self, spec: str, device: str = "cpu", batch_size: int = 32) -> None:
-        self.name = spec
+    def __init__(self, spec: str, device: str = "cpu", batch_size: int = 32,
+                 cache_dir: Path | None = None) -> None:
+        self.name = spec  # cache_dir is unused: sentence-transformers reads the folder itself
         self.device, self.batch_size = device, batch_size
         self._loaded: Any = None
 
@@ -108,16 +109,21 @@ BGE_QUERY_INSTRUCTION = "Represent this question for searching relevant passages
 class LeanEmbedder:
     """Sentence embeddings without sentence-transformers: the model's pooling, then L2 norm.
 
-    A plain BERT folder (all-MiniLM-L6-v2, bge-small) runs on bert.BertEncoder (torch, numpy),
-    because importing transformers' modeling code alone costs 2-3 s of every cold `reply`.
-    Any other model, or a folder that encoder refuses, goes through transformers' AutoModel
-    with the same tokenization, pooling and normalization. `backend` says which one loaded.
+    A model folder on the CPU (all-MiniLM-L6-v2, bge-small) runs on OpenVINO
+    (openvino_embed.OpenVINOEncoder, its converted model cached under `cache_dir`), because
+    importing torch and transformers' modeling code costs seconds of every cold `reply`.
+    A folder OpenVINO refuses, a hub id that cannot be fetched, or another device goes
+    through transformers' AutoModel with the same tokenization, pooling and normalization.
+    `backend` says which one loaded, and `why_not_openvino` why it was not OpenVINO.
     """
 
-    def __init__(self, spec: str, device: str = "cpu", batch_size: int = 32) -> None:
+    def __init__(self, spec: str, device: str = "cpu", batch_size: int = 32,
+                 cache_dir: Path | None = None) -> None:
         self.name = spec
         self.device, self.batch_size = device, batch_size
-        self.backend = ""  # "torch" or "transformers", once loaded
+        self.cache_dir = cache_dir
+        self.backend = ""  # "openvino" or "transformers", once loaded
+        self.why_not_openvino = ""
         self._encode: Callable[[list[str]], list[list[float]]] | None = None
         self.query_prefix = BGE_QUERY_INSTRUCTION if "bge-" in spec and "-en" in spec else ""
 
@@ -126,15 +132,19 @@ class LeanEmbedder:
             path = resolve_model(self.name)
             folder = _local_folder(path)
             self.cls, self.max_len = pooling_settings(folder or Path(path), self.name)
-            if folder is not None:
-                from shawgpt.models.bert import BertEncoder, UnsupportedModel
+            if folder is None or self.device != "cpu":
+                self.why_not_openvino = f"device {self.device}" if folder else "no model folder"
+            else:
+                from shawgpt.config import Settings
+                from shawgpt.models.openvino_embed import NotForOpenVINO, OpenVINOEncoder
 
+                cache = self.cache_dir or Settings().cache_path
                 try:
-                    self._encode = BertEncoder(
-                        folder, self.max_len, self.cls, self.device).encode
-                    self.backend = "torch"
-                except UnsupportedModel:
-                    pass
+                    self._encode = OpenVINOEncoder(
+                        folder, self.max_len, self.cls, cache, self.name).encode
+                    self.backend = "openvino"
+                except NotForOpenVINO as exc:
+                    self.why_not_openvino = str(exc)
             if self._encode is None:
                 self._encode = transformers_encoder(
                     path, self.name, self.max_len, self.cls, self.device)
@@ -146,9 +156,7 @@ class LeanEmbedder:
         return self._encode is not None
 
     def load(self) -> None:
-        warm = getattr(getattr(self._load(), "__self__", None), "warm", None)
-        if warm is not None:
-            warm()  # BertEncoder: documents go through torch, queries need only numpy
+        self._load()
 
     def _embed(self, texts: Sequence[str]) -> list[list[float]]:
         encode = self._load()
@@ -177,7 +185,8 @@ def pooling_settings(folder: Path, name: str) -> tuple[bool, int]:
     return cls, int(max_len)
 
 
-# What BertEncoder and the pooling settings read; fetching only these keeps a hub download small.
+# What OpenVINOEncoder and the pooling settings read; fetching only these keeps a hub
+# download small.
 _HUB_FILES = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
               "1_Pooling/config.json", "sentence_bert_config.json"]
 
