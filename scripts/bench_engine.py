@@ -7,7 +7,10 @@
 2. A cold `shawgpt reply` (index built, model cached, default max_new_tokens): median wall
    time of `--runs`, peak RSS, and the stages of one in-process cold reply (imports, index
    + retrieval, generator load, generation), with whether torch was imported at all.
-3. Agreement: greedy replies of the engine against transformers on the de-quantized model
+3. `--batch-check N`: N real prompts generated as one list and one by one, under the CPU
+   plugin's default arithmetic and under the exact settings the backend uses
+   (openvino_llm.EXACT): how many replies are identical, and tokens/s of each way.
+4. Agreement: greedy replies of the engine against transformers on the de-quantized model
    for `--agreement` real comments (prompts with their real retrieved context): in how many
    the first 20 tokens are identical; the replies are written to bench-results/ to read.
 Skipped cleanly when ../shared/data/youtube-blog/ is absent. It leaves out the reference
@@ -105,11 +108,57 @@ def agreement(work: Path, n: int, out: Path) -> dict[str, object]:
     return {"comments": n, "first 20 tokens identical": same, "identical replies": exact}
 
 
+def batch_check(work: Path, n: int) -> dict[str, object]:
+    import openvino_genai
+
+    from shawgpt.config import load_settings
+    from shawgpt.models.openvino_llm import (
+        EXACT,
+        KV_CACHE_GB,
+        OpenVINOGenerator,
+        cache_folder,
+        engine_source,
+    )
+    from shawgpt.pipeline import prepare
+    from shawgpt.wiring import build
+
+    os.chdir(work)
+    settings = load_settings({})
+    parts = build(settings)
+    gen = parts.generator
+    assert isinstance(gen, OpenVINOGenerator)
+    with (REAL / "YT-comments.csv").open(encoding="utf-8") as f:
+        comments = [r["Comment"].strip() for r in csv.DictReader(f) if r["Comment"].strip()][:n]
+    texts = [gen.render(j.prompt) for j in prepare(parts, comments, lambda _m: None)]
+    folder = cache_folder(engine_source(settings.llm_model), settings.cache_path)
+    out: dict[str, object] = {}
+    for name, options in (("plugin defaults", {}), ("exact (EXACT)", EXACT)):
+        scheduler = openvino_genai.SchedulerConfig()
+        scheduler.enable_prefix_caching, scheduler.cache_size = False, KV_CACHE_GB
+        pipe = openvino_genai.LLMPipeline(str(folder), "CPU", scheduler_config=scheduler,
+                                          **options)
+        config = gen.config(0)
+        t = time.perf_counter()
+        one = [pipe.generate([x], config) for x in texts]
+        t_one = time.perf_counter() - t
+        t = time.perf_counter()
+        many = pipe.generate(texts, config)
+        t_many = time.perf_counter() - t
+        new = sum(r.perf_metrics.get_num_generated_tokens() for r in one)
+        same = sum(a.texts[0] == b for a, b in zip(one, many.texts, strict=True))
+        out[name] = {"identical": f"{same}/{len(texts)}",
+                     "one by one (tokens/s)": round(new / t_one, 1),
+                     "as a list (tokens/s)": round(
+                         many.perf_metrics.get_num_generated_tokens() / t_many, 1)}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--agreement", type=int, default=20)
     ap.add_argument("--skip-batch", action="store_true")
+    ap.add_argument("--batch-check", type=int, default=0, metavar="N")
     args = ap.parse_args()
     if not REAL.is_dir():
         print(f"skipped: {REAL} is absent")
@@ -139,6 +188,8 @@ def main() -> None:
     stages = subprocess.run([sys.executable, "-c", STAGES, COMMENT], cwd=work, check=True,
                             capture_output=True, text=True).stdout
     report["cold reply stages (s)"] = json.loads(stages.strip().splitlines()[-1])
+    if args.batch_check:
+        report["batch check"] = batch_check(work, args.batch_check)
     if args.agreement:
         report["agreement"] = agreement(work, args.agreement, results / "agreement.json")
     print(json.dumps(report, indent=1, ensure_ascii=False))

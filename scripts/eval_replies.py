@@ -294,15 +294,27 @@ def score(args: argparse.Namespace) -> None:
     rep = {i for i, h in half.items() if h == "report"}
     grid = []
     if args.calibrate:
+        # the quote's threshold only decides which draft a person sees (a composed reply is
+        # never ok on its own), so it is not searched here
         for topic in (0.1, 0.2, 0.3, 0.4):
             for grounded in (0.5, 0.6, 0.7, 0.8):
                 for overlap in (0.6, 0.8, 1.01):
-                    for quote in (0.3, 0.4, 0.5, 0.6):
-                        th = Thresholds(topic, grounded, overlap, quote)
-                        t = measure(replay, labels, cal, "context", True, th, args.drafts)
-                        grid.append((th, t["all"]))
-        fine = [g for g in grid if (g[1]["precision"] or 0) >= args.target]
-        best = max(fine or grid, key=lambda g: (g[1]["coverage"], g[1]["precision"] or 0))
+                    th = Thresholds(topic, grounded, overlap, THRESHOLDS.quote)
+                    # both modes of the base model: the adapter never saw the calibration
+                    # half's replies generated (its training pairs are that half)
+                    ts = [measure(replay, labels, cal, m, True, th, args.drafts)["all"]
+                          for m in MODES]
+                    ok, good = sum(t["ok"] for t in ts), sum(t["ok_postable"] for t in ts)
+                    n = sum(t["comments"] for t in ts)
+                    grid.append((th, {"comments": n, "ok": ok, "ok_postable": good,
+                                      "precision": good / ok if ok else 0.0,
+                                      "coverage": ok / n}))
+        fine = [g for g in grid if g[1]["precision"] >= args.target]
+        # the most coverage at the target precision; when no setting reaches it, the most
+        # precise one (then the strictest: a tie keeps the higher thresholds)
+        best = (max(fine, key=lambda g: (g[1]["coverage"], g[0].topic + g[0].grounded))
+                if fine else max(grid, key=lambda g: (g[1]["precision"], g[1]["coverage"],
+                                                      g[0].topic + g[0].grounded)))
         print(f"calibrated on {len(cal)} comments: {best[0]} -> {best[1]}")
         th_used = best[0]
     else:

@@ -72,7 +72,7 @@ def test_when_every_draft_fails_a_question_gets_the_composed_reply_for_a_person(
     drafts = ["I'm designed to provide accurate and informative responses.",
               "The Kurtathies of pizza are delicious."]
     v = settle(drafts, QUESTION, PROMPT, [ICA], Policy(), [], checks, FOLDER)
-    # a quote answered its question in about half of the labelled cases: never `ok` alone
+    # 10 of 52 labelled quotes answered their question: never `ok` on its own
     assert v.status == "needs_review" and v.reasons == [COMPOSED]
     assert "As I put it in \"Independent Component Analysis (ICA)\"" in v.reply
     assert v.reply.endswith("\n–ShawGPT")

@@ -15,7 +15,7 @@ goes to transformers, with one line saying so.
 
 Our prompt templates stay in charge: the engine's automatic chat template is off, a chat
 prompt is rendered with the model's own template (the engine's Tokenizer reads it from the
-GGUF) and sent as text, one prompt per engine call (see generate). Draft 0 is greedy;
+GGUF) and sent as text, a batch per engine call in exact arithmetic (see EXACT). Draft 0 is greedy;
 draft k > 0 samples with seed k (`temperature`). It leaves retrieval, prompts and the checks
 out, and every model the engine cannot read to the transformers backend (generate.py).
 """
@@ -73,14 +73,27 @@ def _complete(folder: Path) -> bool:
     return all((folder / p).is_file() and (folder / p).stat().st_size > 0 for p in PARTS)
 
 
+# Continuous batching's KV cache, in GB: with f32 entries SmolLM2-135M needs ~46 KB a token,
+# so 2 GB holds ~45,000 tokens (40-odd prompts with three chunks); the scheduler queues the
+# rest. Prefix caching stays off: our prompts share only the system prompt.
+KV_CACHE_GB = 2
+# Exact arithmetic for batches: with the CPU plugin's defaults (bf16 where the CPU has it,
+# activations quantized to int8 on the fly), replies to a list of prompts differed from the
+# same prompts one by one (1-2 of 8 identical); with f32 and no dynamic quantization, 8 of 8
+# (scripts/bench_engine.py --batch-check), so a batch is one engine call again.
+EXACT = {"KV_CACHE_PRECISION": "f32", "INFERENCE_PRECISION_HINT": "f32",
+         "DYNAMIC_QUANTIZATION_GROUP_SIZE": 0}
+
+
 def _pipeline(path: Path, shown: Path | None = None, **options: Any) -> Any:
     import openvino_genai
 
+    scheduler = openvino_genai.SchedulerConfig()
+    scheduler.enable_prefix_caching = False
+    scheduler.cache_size = KV_CACHE_GB
     try:
-        # The CPU plugin stores the KV cache as u8 by default; f32 keeps the model's own
-        # numbers (a 135M model's greedy replies drift with u8) for little memory here.
-        return openvino_genai.LLMPipeline(str(path), "CPU", KV_CACHE_PRECISION="f32",
-                                          **options)
+        return openvino_genai.LLMPipeline(str(path), "CPU", scheduler_config=scheduler,
+                                          **EXACT, **options)
     except Exception as exc:  # the engine raises RuntimeError, IndexError, … for bad files
         raise ModelError(f"OpenVINO GenAI cannot read {shown or path}: {_first_line(exc)}") \
             from None
@@ -161,17 +174,20 @@ class OpenVINOGenerator:
         return c
 
     def generate(self, prompts: Sequence[Prompt]) -> list[str]:
-        # One prompt per engine call. Given a list, this engine version (2026.4.1, CPU) lets
-        # prompts of one batch bleed into each other's replies: words of one viewer's comment
-        # turned up in the reply to another (tests/models/test_openvino.py pins one by one).
-        out = []
-        for p in prompts:
+        # One engine call per draft number (a call takes one GenerationConfig), all of its
+        # prompts continuously batched; exact settings keep each reply what it would be
+        # alone (tests/models/test_openvino.py pins it).
+        out = [""] * len(prompts)
+        for draft in sorted({p.draft for p in prompts}):
+            at = [k for k, p in enumerate(prompts) if p.draft == draft]
             try:
-                result = self.pipe.generate([self.render(p)], self.config(p.draft))
+                result = self.pipe.generate([self.render(prompts[k]) for k in at],
+                                            self.config(draft))
             except RuntimeError as exc:
                 raise ModelError(f"OpenVINO GenAI failed: {_first_line(exc)}") from None
             self.new_tokens += int(result.perf_metrics.get_num_generated_tokens())
-            out.append(result.texts[0])
+            for k, text in zip(at, result.texts, strict=True):
+                out[k] = text
         return out
 
 

@@ -241,7 +241,7 @@ def blocked_reasons(body: str, prompt: Prompt, policy: Policy) -> list[str]:
 
 
 def _content(body: str, comment: str, sources: Sequence[Source], checks: Checks,
-             praise: bool | None) -> list[str]:
+             praise: bool | None, question: bool | None) -> list[str]:
     from shawgpt.safety.language import reply_reason
 
     if not any(ch.isalpha() for ch in body):
@@ -249,16 +249,20 @@ def _content(body: str, comment: str, sources: Sequence[Source], checks: Checks,
     said = reply_reason(body, comment, checks.languages)
     if praise is None:  # thanks or praise that asks nothing, however long
         praise = "?" not in comment and bool(_PRAISE.search(comment))
+    if question is None:
+        question = "?" in comment
     return ([said] if said else []) + content_reasons(body, comment, sources, checks.embed,
-                                                      praise, checks.thresholds)
+                                                      praise, checks.thresholds, question)
 
 
 def review(raw: str, comment: str, prompt: Prompt, sources: Sequence[Source], policy: Policy,
            input_reasons: Sequence[str] = (), edited: bool = False,
-           checks: Checks | None = None, praise: bool | None = None) -> Verdict:
+           checks: Checks | None = None, praise: bool | None = None,
+           question: bool | None = None) -> Verdict:
     """Clean the raw output, apply every rule, and settle status, reasons and reply; with
-    `checks`, the content and language checks too (content.py, language.py). `praise`: the
-    caller's reading of the comment as thanks or praise (None: a lexical one here).
+    `checks`, the content and language checks too (content.py, language.py). `praise` and
+    `question`: the caller's reading of the comment as thanks or praise, and as asking
+    something (None: a lexical one here).
 
     `edited`: the text is a person's (review's edit), so nothing of it is cut, neither an
     unfinished last sentence nor past the length cap (that is flagged instead)."""
@@ -284,7 +288,7 @@ def review(raw: str, comment: str, prompt: Prompt, sources: Sequence[Source], po
     blocked = blocked_reasons(body, prompt, policy)
     reasons += blocked
     if checks is not None and not blocked:
-        reasons += _content(body, comment, sources, checks, praise)
+        reasons += _content(body, comment, sources, checks, praise, question)
     reply = f"{body}\n{policy.signature}"
     if reply.count(policy.signature) != 1:
         reasons.append("the signature appears more than once")
