@@ -193,8 +193,7 @@ class Replay:
 def candidates(replay: Replay) -> list[tuple[str, str, str, str]]:
     """(id, mode, source, body) of every reply any threshold could post: each model draft and
     the composed and thank-you fallbacks (computed whatever the drafts' verdicts)."""
-    from shawgpt.drafts import _pick as pick
-    from shawgpt.drafts import compose, voice
+    from shawgpt.drafts import compose, thanks_line, voice
     from shawgpt.retrieval.gate import is_praise, is_question
     from shawgpt.safety.guard import clean_reply
 
@@ -212,7 +211,7 @@ def candidates(replay: Replay) -> list[tuple[str, str, str, str]]:
             if composed:
                 out.append((cid, mode, "composed", composed))
         elif not question and any(is_praise(s) for s in parts):
-            out.append((cid, mode, "thanks", pick(lines.get("thanks", ()), job.comment)))
+            out.append((cid, mode, "thanks", thanks_line(job.comment, lines)))
     return out
 
 

@@ -14,7 +14,7 @@ from shawgpt.index.store import Source
 from shawgpt.models.base import Prompt
 from shawgpt.pipeline import reply_to
 from shawgpt.prompts import build_prompt, bundled_prompts_dir
-from shawgpt.safety.content import Checks, Embedded
+from shawgpt.safety.content import Checks, Embedded, fit_reasons
 from shawgpt.safety.guard import Policy
 from shawgpt.wiring import Parts
 
@@ -144,3 +144,21 @@ def test_thanks_whose_drafts_all_fail_gets_the_creators_thank_you_line() -> None
     r = reply_to(parts, ["Honestly the most straightforward explanation I've ever watched."],
                  say=lambda _m: None, use_context=False)[0]
     assert r.status == "ok" and r.reply.removesuffix("\n–ShawGPT") in voice(FOLDER)["thanks"]
+
+
+def test_a_wish_gets_a_wish_line_not_glad_you_liked_it() -> None:
+    gen = Drafting(["I recently watched a documentary about climate change on islands."])
+    parts = Parts(load_settings({}, env={}), _generator=gen)
+    r = reply_to(parts, ["More power to you, man. Good luck."], say=lambda _m: None,
+                 use_context=False)[0]
+    assert r.status == "ok"
+    assert r.reply.removesuffix("\n–ShawGPT") in voice(FOLDER)["thanks-wish"]
+
+
+def test_the_creators_own_emoji_is_not_awkward(checks: Checks) -> None:
+    comment = "Addicted to this channel."
+    ok = settle(["Glad it did! 😅"], comment, Prompt(user=comment), [], Policy(), [], checks,
+                FOLDER)
+    assert ok.status == "ok" and ok.reply.startswith("Glad it did! 😅")
+    assert fit_reasons("Glad it did! 😢", comment, praise=True) == [
+        "does not fit: an awkward emoji"]

@@ -36,6 +36,8 @@ VOICE_FILE = "voice.txt"
 COMPOSED = "composed: a quote from the article, for a person to check that it answers"
 _RANK = {"ok": 0, "needs_review": 1, "error": 2}
 # A quotable article sentence: mostly letters, not a table row, code, a caption or a byline.
+_WISH = re.compile(r"\b(?:good luck|best of luck|more power|wish you|rooting for|respect|"
+                   r"keep (?:it up|going|up the))\b", re.I)
 _CODE = re.compile(r"[{}\[\]=<>|\\·]|\w/\w|\b(?:def|import|return|print)\b|\w\(|\)\s*$|^\W|\s{3,}")
 # A sentence that leans on what came before or after it ("Thus, ...", "this approach", "the
 # following equation") reads as broken once quoted alone.
@@ -78,6 +80,13 @@ def voice(folder: Path) -> dict[str, tuple[str, ...]]:
 def _pick(lines: tuple[str, ...], comment: str) -> str:
     """One line, the same for the same comment (so a rerun gives the same reply)."""
     return lines[zlib.crc32(comment.encode("utf-8")) % len(lines)] if lines else ""
+
+
+def thanks_line(comment: str, lines: dict[str, tuple[str, ...]]) -> str:
+    """The creator's thank-you line for this comment ("Glad you liked it" does not answer
+    "Good luck": wishes get their own lines)."""
+    wish = _WISH.search(comment) and lines.get("thanks-wish")
+    return _pick(lines.get("thanks-wish", ()) if wish else lines.get("thanks", ()), comment)
 
 
 def title(source: Source) -> str:
@@ -148,7 +157,7 @@ def settle(candidates: Sequence[str], comment: str, prompt: Prompt, sources: Seq
         fallback = compose(comment, sources, checks.embed, voice(folder),
                            checks.thresholds.quote)
     elif praise and not MIXED.search(comment):
-        fallback = _pick(voice(folder).get("thanks", ()), comment)
+        fallback = thanks_line(comment, voice(folder))
     if fallback:
         v = review(fallback, comment, prompt, sources, policy, input_reasons,
                    checks=checks, praise=praise, question=question)

@@ -195,3 +195,28 @@ def test_a_comment_in_another_language_is_held(embed: Embedded) -> None:
     v = review("Thanks for watching!", comment, PROMPT, [], Policy(), checks=Checks(embed, EN))
     assert v.status == "needs_review"
     assert v.reasons[0] == "the comment is in Zulu, outside the languages set (en)"
+
+
+def test_a_question_answered_with_thanks_agreement_or_questions_does_not_fit() -> None:
+    from shawgpt.safety.content import fit_reasons
+
+    q = "Do you have a video on self-supervised training?"
+    assert fit_reasons("Thanks! Glad you liked it :)", q, praise=False) == [
+        "does not fit: a question answered with thanks or questions only"]
+    assert fit_reasons("What PCA data was included? Why?", q, praise=False) == [
+        "does not fit: a question answered with thanks or questions only"]
+    assert "does not fit: agrees with a question instead of answering it" in fit_reasons(
+        "That's correct. The DAG should contain all the variables needed.", q, praise=False)
+    # no question mark, but the pipeline read it as a question
+    assert fit_reasons("Thanks!", "I didn't understand the scales", False, question=True)
+    assert fit_reasons("Self-supervised learning trains on the data's own structure, "
+                       "as my fine-tuning article explains.", q, praise=False) == []
+
+
+def test_thanks_that_ignore_a_complaint_do_not_fit() -> None:
+    from shawgpt.safety.content import fit_reasons
+
+    c = "Audio's a bit quiet on this one. This series is great though, thanks Shaw"
+    assert fit_reasons("Thanks! Glad it was helpful :)", c, praise=True) == [
+        "does not fit: thanks that ignore the viewer's complaint or suggestion"]
+    assert fit_reasons("Sorry about that, I rushed this one a bit 😅", c, praise=True) == []

@@ -99,8 +99,9 @@ _HEARD = re.compile(
 # "That's correct!" to a question is a non sequitur (the adapter's habit of agreeing).
 _AGREES = re.compile(r"\W*(?:yes|yeah|exactly|absolutely)?\W*(?:that'?s|that is|you'?re|it'?s) "
                      r"(?:\w+ )?(?:correct|right|true|great|a great point|a good point)\b", re.I)
-# Emoji that read as awkward or sad beside thanks (the adapter's "Glad it did! 😅").
-_AWKWARD = re.compile("[\U0001F605\U0001F62C\U0001F613\U0001F622\U0001F62D\U0001F643]")
+# Emoji that read as awkward or sad beside thanks. Not 😅: the creator's own replies use it
+# ("I hope it's one of those good addictions 😅").
+_AWKWARD = re.compile("[\U0001F62C\U0001F613\U0001F622\U0001F62D\U0001F643]")
 
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:%|[a-zA-Zµ]{1,4}\b)?")
 # Words the signature, the creator's name and the chat's own roles bring in anywhere.
