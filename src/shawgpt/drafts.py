@@ -48,7 +48,8 @@ _DANGLING = re.compile(
     r"\b(?:following|below|above|previous(?:ly)?|aforementioned|(?:first|last|next) "
     r"(?:post|article|video)|this (?:approach|method|one|step|case|example|figure|image)|"
     r"image by author|begs the question|future (?:posts?|articles?|videos?)|before moving on|"
-    r"^notice|^recall|^see |^note that|(?:figure|fig\.|table|eq\.) ?\d)\b",
+    r"^notice|^recall|^see |^note that|proceedings|journal of|doi|arxiv|"
+    r"(?:figure|fig\.|table|eq\.) ?\d)\b",
     re.I)
 
 

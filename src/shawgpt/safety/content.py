@@ -56,7 +56,8 @@ PREFIXES = ("incoherent:", "out of role:", "off topic:", "ungrounded:", "does no
 _SENTENCE = re.compile(r"(?<=[.!?…])(?<!\bi\.e\.)(?<!\be\.g\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bal\.)"
                        r"[\"')\]]*\s+|\n\s*\n\s*|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
 # A PDF heading: a short capitalised line with no punctuation, the next line starting anew.
-_HEADING = re.compile(r"^([A-Z][\w’'&/()-]*:?(?:[ \t]+[\w’'&/()-]+){0,7})[ \t]*\n(?=[A-Z])", re.M)
+_HEADING = re.compile(
+    r"^([A-Z\"“][\w’'&/()\"“”-]*:?(?:[ \t]+[\w’'&/()\"“”-]+){0,7})[ \t]*\n(?=[A-Z])", re.M)
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.U)
 _TAG = re.compile(r"<\|?/?\s*[a-z_]{2,20}\s*\|?>|^\s*(?:user|assistant|system|comment|"
                   r"reply|response|answer|viewer)\s*:", re.I | re.M)
