@@ -35,8 +35,9 @@ def describe(parts: Parts) -> str:
     lines.append(f"  embeddings: {s.embed_model} -> {_where(s.embed_model)}")
     if s.backend == "local":
         gen = s.llm_model
-        where = "GGUF in a PyPI package, cached as safetensors in " + str(s.cache_path) \
-            if gen.startswith("pypi:") else _where(gen)
+        where = (f"GGUF in a PyPI package, run on OpenVINO GenAI (converted once into "
+                 f"{s.cache_path / 'openvino'}; transformers and adapters use a safetensors "
+                 f"copy in {s.cache_path})") if gen.startswith("pypi:") else _where(gen)
         lines.append(f"  generator: {gen} -> {where}")
         if s.adapter:
             lines.append(f"  adapter: {s.adapter} -> {_adapter_where(s)}")
