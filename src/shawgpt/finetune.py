@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from shawgpt.batch.csvio import cell_text, read_table
-from shawgpt.batch.inputs import COMMENT_COLUMNS
+from shawgpt.batch.inputs import COMMENT_COLUMNS, pick_column
 from shawgpt.errors import InputError
 from shawgpt.models.adapters import (
     MANIFEST,
@@ -69,20 +69,6 @@ class FinetuneReport:
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
-def _pick(columns: list[str], wanted: str | None, names: tuple[str, ...], what: str,
-          flag: str) -> str:
-    if wanted:
-        if wanted in columns:
-            return wanted
-        raise InputError(f"no column {wanted!r}; the columns are: {', '.join(columns)}")
-    by_lower = {c.strip().lower(): c for c in columns}
-    for name in names:
-        if name in by_lower:
-            return by_lower[name]
-    raise InputError(f"no {what} column found; the columns are: {', '.join(columns)} "
-                     f"(use {flag} NAME)")
-
-
 def strip_signature(reply: str, signature: str) -> str:
     """The reply without a trailing signature: `–ShawGPT`, `-ShawGPT`, `— shawgpt`, …"""
     name = signature.strip().lstrip("-–—").strip()
@@ -94,8 +80,9 @@ def strip_signature(reply: str, signature: str) -> str:
 def read_pairs(path: Path, signature: str, comment_column: str | None = None,
                reply_column: str | None = None, encoding: str | None = None) -> Pairs:
     table = read_table(path, encoding)
-    c_col = _pick(table.columns, comment_column, COMMENT_COLUMNS, "comment", "--comment-column")
-    r_col = _pick(table.columns, reply_column, REPLY_COLUMNS, "reply", "--reply-column")
+    c_col = pick_column(table.columns, comment_column, COMMENT_COLUMNS, "comment",
+                        "--comment-column")
+    r_col = pick_column(table.columns, reply_column, REPLY_COLUMNS, "reply", "--reply-column")
     if c_col == r_col:
         raise InputError(f"the comment and reply columns are both {c_col!r}")
     pairs = Pairs([], [], [], len(table.rows), 0)

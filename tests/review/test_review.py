@@ -19,11 +19,9 @@ from typer.testing import CliRunner
 from shawgpt.batch.csvio import write_table
 from shawgpt.batch.history import History, comment_key
 from shawgpt.cli import app
-from shawgpt.config import load_settings
 from shawgpt.errors import InputError
 from shawgpt.review.journal import journal_path
 from shawgpt.review.session import open_session
-from shawgpt.wiring import build
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as `shawgpt batch` sets it
 runner = CliRunner()
@@ -238,16 +236,6 @@ def test_export_never_overwrites_out(out: Path) -> None:
 
 
 # -- the history and a later batch (real models) ----------------------------------------------
-
-@pytest.fixture(scope="module")
-def index_dir(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from shawgpt.pipeline import run_index
-
-    data = tmp_path_factory.mktemp("reviewdata")
-    run_index(build(load_settings({"data_dir": str(data), "articles_dir": str(corpus_dir)},
-                                  env={})))
-    return data / "index"
-
 
 def test_a_second_batch_skips_answered_comments(index_dir: Path, isolated: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:

@@ -92,16 +92,6 @@ def test_a_terminal_too_small_is_one_clear_line(out: Path) -> None:
 
 # -- the model side: edit, quote, regenerate --------------------------------------------------
 
-@pytest.fixture(scope="module")
-def index_dir(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from shawgpt.pipeline import run_index
-
-    data = tmp_path_factory.mktemp("screendata")
-    run_index(build(load_settings({"data_dir": str(data), "articles_dir": str(corpus_dir)},
-                                  env={})))
-    return data / "index"
-
-
 @pytest.fixture
 def replier(index_dir: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Replier:
     shutil.copytree(index_dir, isolated / ".shawgpt" / "index")

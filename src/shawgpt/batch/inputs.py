@@ -18,17 +18,21 @@ COMMENT_COLUMNS = ("comment", "comments", "text", "comment_text", "body", "messa
 EXTRA_COLUMN = "extra_fields"  # where fields past the header's width are kept
 
 
-def pick_column(columns: list[str], wanted: str | None) -> str:
+def pick_column(columns: list[str], wanted: str | None,
+                names: tuple[str, ...] = COMMENT_COLUMNS, what: str = "comment",
+                flag: str = "--column") -> str:
+    """`wanted` when given and present, else the first of `names` (any case), else a clear
+    error naming the columns and the flag that chooses one."""
     if wanted:
         if wanted in columns:
             return wanted
         raise InputError(f"no column {wanted!r}; the columns are: {', '.join(columns)}")
     by_lower = {c.strip().lower(): c for c in columns}
-    for name in COMMENT_COLUMNS:
+    for name in names:
         if name in by_lower:
             return by_lower[name]
     raise InputError(
-        f"no comment column found; the columns are: {', '.join(columns)} (use --column NAME)"
+        f"no {what} column found; the columns are: {', '.join(columns)} (use {flag} NAME)"
     )
 
 
