@@ -35,9 +35,10 @@ from shawgpt.safety.guard import Checks, Policy, Verdict, review
 VOICE_FILE = "voice.txt"
 COMPOSED = "composed: a quote from the article, for a person to check that it answers"
 _RANK = {"ok": 0, "needs_review": 1, "error": 2}
-# A quotable article sentence: mostly letters, not a table row, code, a caption or a byline.
+# A wish ("Good luck", "Big respect") gets the [thanks-wish] lines of voice.txt.
 _WISH = re.compile(r"\b(?:good luck|best of luck|more power|wish you|rooting for|respect|"
                    r"keep (?:it up|going|up the))\b", re.I)
+# A quotable article sentence: mostly letters, not a table row, code, a caption or a byline.
 _CODE = re.compile(r"[{}\[\]=<>|\\·]|\w/\w|\b(?:def|import|return|print)\b|\w\(|\)\s*$|^\W|\s{3,}")
 # A sentence that leans on what came before or after it ("Thus, ...", "this approach", "the
 # following equation") reads as broken once quoted alone.
@@ -51,7 +52,6 @@ _DANGLING = re.compile(
     r"^notice|^recall|^see |^note that|proceedings|journal of|doi|arxiv|"
     r"(?:figure|fig\.|table|eq\.) ?\d)\b",
     re.I)
-
 
 
 def expand(prompts: Sequence[Prompt], drafts: int, first: int = 0) -> list[Prompt]:

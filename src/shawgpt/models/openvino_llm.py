@@ -15,9 +15,10 @@ goes to transformers, with one line saying so.
 
 Our prompt templates stay in charge: the engine's automatic chat template is off, a chat
 prompt is rendered with the model's own template (the engine's Tokenizer reads it from the
-GGUF) and sent as text, a batch per engine call in exact arithmetic (see EXACT). Draft 0 is greedy;
-draft k > 0 samples with seed k (`temperature`). It leaves retrieval, prompts and the checks
-out, and every model the engine cannot read to the transformers backend (generate.py).
+GGUF) and sent as text, a batch per engine call in exact arithmetic (see EXACT). Draft 0
+is greedy; draft k > 0 samples with seed k (`temperature`). It leaves retrieval, prompts
+and the checks out, and every model the engine cannot read to the transformers backend
+(generate.py).
 """
 
 from __future__ import annotations

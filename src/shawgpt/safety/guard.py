@@ -249,8 +249,6 @@ def _content(body: str, comment: str, sources: Sequence[Source], checks: Checks,
     said = reply_reason(body, comment, checks.languages)
     if praise is None:  # thanks or praise that asks nothing, however long
         praise = "?" not in comment and bool(_PRAISE.search(comment))
-    if question is None:
-        question = "?" in comment
     return ([said] if said else []) + content_reasons(body, comment, sources, checks.embed,
                                                       praise, checks.thresholds, question)
 
