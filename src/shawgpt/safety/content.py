@@ -315,7 +315,7 @@ def fit_reasons(body: str, comment: str, praise: bool, question: bool | None = N
         reasons.append("does not fit: a question answered with thanks or questions only")
     if question and _AGREES.match(body):
         reasons.append("does not fit: agrees with a question instead of answering it")
-    if MIXED.search(comment) and not _HEARD.search(body):
+    if MIXED.search(comment) and _ACK.search(body) and not _HEARD.search(body):
         reasons.append("does not fit: thanks that ignore the viewer's complaint or suggestion")
     if _AWKWARD.search(body):
         reasons.append("does not fit: an awkward emoji")
