@@ -162,3 +162,12 @@ def test_the_creators_own_emoji_is_not_awkward(checks: Checks) -> None:
     assert ok.status == "ok" and ok.reply.startswith("Glad it did! 😅")
     assert fit_reasons("Glad it did! 😢", comment, praise=True) == [
         "does not fit: an awkward emoji"]
+
+
+def test_an_over_long_draft_to_praise_is_replaced_by_a_thank_you_line() -> None:
+    gen = Drafting(["Wavelets are useful. " * 30])
+    parts = Parts(load_settings({}, env={}), _generator=gen)
+    r = reply_to(parts, ["Awesome video ... never knew wavelets were this powerful."],
+                 say=lambda _m: None, use_context=False)[0]
+    assert r.status == "ok"
+    assert r.reply.removesuffix("\n–ShawGPT") in voice(FOLDER)["thanks"]

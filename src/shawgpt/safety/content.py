@@ -45,10 +45,11 @@ class Thresholds:
 
 
 THRESHOLDS = Thresholds()
-# How every reason of these checks begins (a reply failing only these may be replaced by a
-# composed one; a link, a contact or a leak says something else is going on).
+# How every reason of these checks begins, and the length cap's (a reply failing only these
+# may be replaced by a composed one; a link, a contact or a leak says something else is going
+# on).
 PREFIXES = ("incoherent:", "out of role:", "off topic:", "ungrounded:", "does not fit:",
-            "the reply has no words", "the reply is in ")
+            "the reply has no words", "the reply is in ", "reply is ")
 
 
 # A full stop ends a sentence unless it ends "i.e.", "e.g.", "vs.", "cf." or "et al." (a quote
@@ -89,7 +90,8 @@ _ACK = re.compile(
 # ignore the point ("Audio's a bit quiet ... great though" -> "Glad it was clear!").
 MIXED = re.compile(
     r"\b(?:but|though|however|although|a bit|too (?:fast|slow|quiet|loud|long|short|much)|"
-    r"could (?:be|have|use)|wish|hard to|i think|i believe|in my opinion|the best way|"
+    r"could (?:be|have|use)|i wish|wish (?:it|there|the|this)|hard to|i think|i believe|"
+    r"in my opinion|the best way|"
     r"should (?:have|be|make|do)|would be (?:nice|great|cool)|suggest\w*)\b", re.I)
 # A reply that takes the viewer's point up (for MIXED comments).
 _HEARD = re.compile(
