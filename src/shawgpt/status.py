@@ -36,8 +36,8 @@ def describe(parts: Parts) -> str:
     if s.backend == "local":
         gen = s.llm_model
         where = (f"GGUF in a PyPI package, run on OpenVINO GenAI (converted once into "
-                 f"{s.cache_path / 'openvino'}; transformers and adapters use a safetensors "
-                 f"copy in {s.cache_path})") if gen.startswith("pypi:") else _where(gen)
+                 f"{s.cache_path / 'openvino'}, with any adapter; transformers and finetune use a "
+                 f"safetensors copy in {s.cache_path})") if gen.startswith("pypi:") else _where(gen)
         lines.append(f"  generator: {gen} -> {where}")
         if s.adapter:
             lines.append(f"  adapter: {s.adapter} -> {_adapter_where(s)}")

