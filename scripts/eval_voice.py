@@ -91,14 +91,13 @@ def main() -> None:
     from shawgpt.pipeline import gate_reason, reply_to
     from shawgpt.wiring import build
 
-    # both on transformers: with an adapter that is the engine `batch` uses, and the base on
-    # the same engine keeps OpenVINO's small differences out of the comparison
-    tuned = build(load_settings({"adapter": args.adapter, "backend": "transformers"}))
+    # both on the backend `batch` uses (the local engine runs the adapter too)
+    tuned = build(load_settings({"adapter": args.adapter}))
     folder = resolve_adapter(tuned.settings)
     manifest = read_manifest(Path(folder)) if isinstance(folder, Path) else None
     if manifest is None:
         sys.exit(f"{args.adapter}: not an adapter made by shawgpt finetune")
-    base = build(load_settings({"backend": "transformers"}))
+    base = build(load_settings({}))
     sig = base.settings.signature
     pairs = read_pairs(args.pairs, sig)
     rows = set(manifest["data"]["validation_rows"])

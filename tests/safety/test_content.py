@@ -117,6 +117,10 @@ def test_thanks_gets_a_short_acknowledgement_and_no_claim(embed: Embedded) -> No
     assert content_reasons(claim, PRAISE, [], embed, True) == [
         'does not fit: a claim in reply to thanks or praise ("I recently launched a channel '
         'dedicated to showcasing innova")']
+    offer = ("I'm glad to hear that your work is well-received. I'd be happy to provide more "
+             "details about my project and answer any questions you may have regarding it.")
+    assert content_reasons(offer, PRAISE, [], embed, True)[0] == (
+        "does not fit: an offer of help in reply to thanks or praise (\"I'd be happy to\")")
     assert content_reasons("Fat tails are everywhere in finance.", PRAISE, [], embed, True) == [
         "does not fit: a reply to thanks or praise that does not acknowledge it",
         'does not fit: a claim in reply to thanks or praise ("Fat tails are everywhere in '

@@ -290,12 +290,23 @@ def topic_reasons(body: str, comment: str, embed: Embedded, th: Thresholds) -> l
         if sim < th.topic else []
 
 
+# An assistant's offer of more help: the creator never answers thanks with one ("I'd be
+# happy to provide more details about my project" got past the other checks as `ok`).
+_OFFER = re.compile(r"\b(?:I'?d be (?:happy|glad) to|I would be (?:happy|glad) to|feel free to|"
+                    r"let me know|any (?:more |other |further )?questions)\b", re.I)
+
+
 def praise_reasons(body: str, comment: str) -> list[str]:
-    """A reply to thanks or praise: thanks or acknowledges, briefly, and claims nothing."""
+    """A reply to thanks or praise: thanks or acknowledges, briefly, claims nothing and
+    offers nothing."""
     reasons = []
     said = sentences(body)
     if not _ACK.search(body):
         reasons.append("does not fit: a reply to thanks or praise that does not acknowledge it")
+    offer = _OFFER.search(body)
+    if offer:
+        reasons.append(f"does not fit: an offer of help in reply to thanks or praise "
+                       f"({offer.group(0)!r})")
     if len(said) > THRESHOLDS.praise_sentences:
         reasons.append(f"does not fit: {len(said)} sentences in reply to thanks or praise")
     heard = content_words(comment)
