@@ -316,3 +316,20 @@ def test_the_summary_counts_rows_per_kind_of_reason() -> None:
                          reasons={"ungrounded": 2, "off topic": 1})
     assert report.summary()[0] == "Wrote 3 replies (2 needs_review, 1 ok) to out.csv"
     assert report.summary()[-1] == "Reasons: 2 ungrounded, 1 off topic"
+
+
+def test_an_adapter_retrained_under_its_name_changes_the_settings_a_run_resumes_with(
+        tmp_path: Path) -> None:
+    from shawgpt.batch.runner import reply_settings
+
+    folder = tmp_path / ".shawgpt" / "adapters" / "voice"
+    folder.mkdir(parents=True)
+    (folder / "adapter_config.json").write_text('{"r": 4}')
+    (folder / "adapter_model.safetensors").write_bytes(b"first weights")
+    parts = build(load_settings({"adapter": "voice", "data_dir": str(tmp_path / ".shawgpt")}))
+    before = reply_settings(parts)
+    (folder / "adapter_model.safetensors").write_bytes(b"retrained weights")
+    after = reply_settings(parts)
+    assert before["adapter"] == after["adapter"] == "voice"
+    assert before["adapter_hash"] != after["adapter_hash"]
+    assert "adapter_hash" not in reply_settings(build(load_settings({})))

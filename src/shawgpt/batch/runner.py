@@ -103,8 +103,16 @@ def format_sources(sources: Sequence[dict[str, Any]]) -> str:
 
 
 def reply_settings(parts: Parts) -> dict[str, Any]:
+    """The settings that shape replies, and the adapter's content: an adapter retrained
+    under the same name (`finetune --force`) must not mix its replies into a resumed run."""
+    from shawgpt.models.adapters import content_hash, resolve_adapter
+
     s = parts.settings
-    return {f.name: getattr(s, f.name) for f in fields(s) if f.name not in NOT_REPLY_SETTINGS}
+    out = {f.name: getattr(s, f.name) for f in fields(s) if f.name not in NOT_REPLY_SETTINGS}
+    adapter = resolve_adapter(s) if s.adapter else ""
+    if isinstance(adapter, Path):
+        out["adapter_hash"] = content_hash(adapter)
+    return out
 
 
 def run_batch(parts: Parts, table: Table, src: Path, out: Path, say: Say,

@@ -61,6 +61,18 @@ def resolve_adapter(s: Settings) -> Path | str:
     return path if path.is_dir() else name
 
 
+def content_hash(folder: Path) -> str:
+    """A short hash of an adapter folder's config and weights: a retrained adapter of the
+    same name has another one (the engine's cache and batch's journal key on it)."""
+    h = hashlib.sha256()
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        try:
+            h.update((folder / name).read_bytes())
+        except OSError:
+            h.update(b"-")
+    return h.hexdigest()[:12]
+
+
 def read_manifest(folder: Path) -> dict[str, Any] | None:
     try:
         data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))

@@ -22,7 +22,6 @@ and the checks out, and every model the engine cannot read to the transformers b
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 from collections.abc import Callable, Sequence
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shawgpt.errors import ModelError
+from shawgpt.models.adapters import content_hash
 from shawgpt.models.base import Prompt
 from shawgpt.models.openvino_weights import (
     NotForEngine,
@@ -156,14 +156,6 @@ def _with_adapter(gguf: Path, base: Path, adapter: Path, tmp: Path) -> None:
     _rewrite(tmp, change)
 
 
-def adapter_tag(adapter: Path) -> str:
-    h = hashlib.sha256()
-    for name in ("adapter_config.json", "adapter_model.safetensors"):
-        with contextlib.suppress(OSError):
-            h.update((adapter / name).read_bytes())
-    return h.hexdigest()[:12]
-
-
 def load_pipeline(gguf: Path, cache: Path, adapter: Path | None = None) -> Any:
     """The engine's pipeline for a GGUF file (with an adapter), converting and caching the
     model on first use."""
@@ -171,7 +163,7 @@ def load_pipeline(gguf: Path, cache: Path, adapter: Path | None = None) -> Any:
     steps: list[tuple[Path, Callable[[Path], None]]] = [(base, lambda tmp: _convert(gguf, tmp))]
     if adapter is not None:
         lora_weights(adapter)  # NotForEngine before anything is built
-        target = base.with_name(f"{base.name}-lora-{adapter_tag(adapter)}")
+        target = base.with_name(f"{base.name}-lora-{content_hash(adapter)}")
         steps.append((target, lambda tmp: _with_adapter(gguf, base, adapter, tmp)))
     for folder, make in steps:
         if _complete(folder) and folder == target:
