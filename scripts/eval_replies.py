@@ -113,7 +113,8 @@ def generate(args: argparse.Namespace) -> None:
     have = {(r["id"], r["mode"], r["draft"]) for r in records if "draft" in r}
     parts = parts_for(args.data_dir, **({"adapter": args.adapter} if args.adapter else {}))
     started = time.monotonic()
-    for mode in [f"{args.adapter}:{m}" if args.adapter else m for m in MODES]:
+    prefix = args.tag or args.adapter
+    for mode in [f"{prefix}:{m}" if prefix else m for m in MODES]:
         todo = [(c, k) for c in comments for k in range(args.drafts)
                 if (c["id"], mode, k) not in have]
         if not todo:
@@ -364,6 +365,7 @@ def main() -> None:
     g.add_argument("--data-dir", type=Path, default=Path("/tmp/i14/data"))
     g.add_argument("--adapter", help="an adapter of --data-dir (its modes are ADAPTER:...)")
     g.add_argument("--half", choices=("calibrate", "report"), help="only that half's comments")
+    g.add_argument("--tag", help="name these drafts' modes TAG:... (another engine or version)")
     s = sub.add_parser("score")
     s.add_argument("--data-dir", type=Path, default=Path("/tmp/i14/data"))
     s.add_argument("--json", type=Path)

@@ -292,8 +292,11 @@ def topic_reasons(body: str, comment: str, embed: Embedded, th: Thresholds) -> l
 
 # An assistant's offer of more help: the creator never answers thanks with one ("I'd be
 # happy to provide more details about my project" got past the other checks as `ok`).
-_OFFER = re.compile(r"\b(?:I'?d be (?:happy|glad) to|I would be (?:happy|glad) to|feel free to|"
-                    r"let me know|any (?:more |other |further )?questions)\b", re.I)
+_OFFER = re.compile(r"\b(?:(?:I'?d|I would|I'?ll|I will) be (?:happy|glad) to|happy to help|"
+                    r"feel free to|let me know|any (?:more |other |further )?questions)\b", re.I)
+# An apology to praise that voices no complaint ("I'm sorry for any confusion" to "10/10
+# video… Thanks!" passed as `ok` on the fixed engine).
+_SORRY = re.compile(r"\b(?:sorry|apologi[sz]e\w*)\b", re.I)
 
 
 def praise_reasons(body: str, comment: str) -> list[str]:
@@ -303,6 +306,8 @@ def praise_reasons(body: str, comment: str) -> list[str]:
     said = sentences(body)
     if not _ACK.search(body):
         reasons.append("does not fit: a reply to thanks or praise that does not acknowledge it")
+    if _SORRY.search(body) and not MIXED.search(comment):
+        reasons.append("does not fit: an apology in reply to thanks or praise")
     offer = _OFFER.search(body)
     if offer:
         reasons.append(f"does not fit: an offer of help in reply to thanks or praise "
