@@ -14,7 +14,8 @@ from shawgpt.index.store import Source
 from shawgpt.models.base import Prompt
 from shawgpt.pipeline import reply_to
 from shawgpt.prompts import build_prompt, bundled_prompts_dir
-from shawgpt.safety.content import Checks, Embedded, fit_reasons
+from shawgpt.safety.content import Checks, Embedded
+from shawgpt.safety.fit import fit_reasons
 from shawgpt.safety.guard import Policy
 from shawgpt.wiring import Parts
 

@@ -29,8 +29,10 @@ from shawgpt.errors import ConfigError
 from shawgpt.index.store import Source
 from shawgpt.models.base import Prompt
 from shawgpt.retrieval.gate import is_praise, is_question
-from shawgpt.safety.content import MIXED, PREFIXES, Embedded, cosine, sentences
+from shawgpt.safety.content import PREFIXES, Embedded
+from shawgpt.safety.fit import MIXED
 from shawgpt.safety.guard import Checks, Policy, Verdict, review
+from shawgpt.safety.text import cosine, sentences
 
 VOICE_FILE = "voice.txt"
 COMPOSED = "composed: a quote from the article, for a person to check that it answers"

@@ -18,11 +18,11 @@ from shawgpt.safety.content import (
     content_reasons,
     non_words,
     role_reasons,
-    sentences,
     unsupported_terms,
 )
 from shawgpt.safety.guard import Policy, review
 from shawgpt.safety.language import comment_reason, parse_languages, reply_reason
+from shawgpt.safety.text import sentences
 
 CHUNK = Source("4 Ways to Quantify Fat Tails with Python _ by Shaw Talebi.pdf", "3", 0.62,
                "Some distributions are fat-tailed. Fat tails mean that rare events drive the "
@@ -206,7 +206,7 @@ def test_a_comment_in_another_language_is_held(embed: Embedded) -> None:
 
 
 def test_a_question_answered_with_thanks_agreement_or_questions_does_not_fit() -> None:
-    from shawgpt.safety.content import fit_reasons
+    from shawgpt.safety.fit import fit_reasons
 
     q = "Do you have a video on self-supervised training?"
     assert fit_reasons("Thanks! Glad you liked it :)", q, praise=False) == [
@@ -222,7 +222,7 @@ def test_a_question_answered_with_thanks_agreement_or_questions_does_not_fit() -
 
 
 def test_thanks_that_ignore_a_complaint_do_not_fit() -> None:
-    from shawgpt.safety.content import fit_reasons
+    from shawgpt.safety.fit import fit_reasons
 
     c = "Audio's a bit quiet on this one. This series is great though, thanks Shaw"
     assert fit_reasons("Thanks! Glad it was helpful :)", c, praise=True) == [

@@ -110,17 +110,17 @@ def exact_zero_points(model: Any, gguf: Path) -> tuple[dict[str, Projection], di
     for sub, scales, matmul in _u4_dequantizations(model):
         shape = list(scales.get_output_shape(0))
         d = scales.get_data().reshape(shape[0], -1).astype(np.float16)
-        hits = [rows.get(r.tobytes()) for r in d]
-        if any(h is None for h in hits):
-            continue  # not a Q4_1 tensor of this file: left as the engine built it
         keys = [r.tobytes() for r in d]
-        m = np.stack([h[2] for h in hits]).astype(np.float32)  # type: ignore[index]
+        hits = [rows[k] for k in keys if k in rows]
+        if len(hits) != len(keys):
+            continue  # not a Q4_1 tensor of this file: left as the engine built it
+        m = np.stack([mins for _, _, mins in hits]).astype(np.float32)
         zp = -m / np.where(d == 0, 1, d).astype(np.float32)
         sub.input(1).replace_source_output(
             ops.constant(zp.astype(np.float16).reshape(shape)).output(0))
-        names = {h[0] for h in hits}  # type: ignore[index]
+        names = {name for name, _, _ in hits}
         if matmul is not None and len(names) == 1 and not clash.intersection(keys):
-            projections[names.pop()] = Projection(matmul, np.array([h[1] for h in hits]))  # type: ignore[index]
+            projections[names.pop()] = Projection(matmul, np.array([row for _, row, _ in hits]))
     return projections, heads
 
 

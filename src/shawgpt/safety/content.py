@@ -11,14 +11,15 @@ text that is false, off-topic or incoherent. Each check here names what it found
 - grounded: every sentence that states something is close to a sentence of the chunks or
   the comment (THRESHOLDS.grounded), or most of its content words are theirs
   (THRESHOLDS.overlap); named terms, numbers and units found in neither are "unsupported";
-- fits the comment: a reply to thanks or praise thanks or acknowledges, in at most three
-  sentences, and makes no claim beyond that.
+- fits the comment (fit.py): a reply to thanks or praise thanks or acknowledges, in at most
+  three sentences, and claims, offers and apologises for nothing; a question gets more than
+  thanks; a complaint is heard.
 
 Similarity comes from the caller's embedder, passed in as `embed(texts) -> vectors` (safety
 imports no model); Embedded caches vectors by text, so drafts of one comment and the chunks
 they share are embedded once. The thresholds were calibrated with all-MiniLM-L6-v2 on half
 of scripts/reply_comments.jsonl (docs/reply-quality.md). It leaves out the language check
-(language.py) and everything guard.py already does.
+(language.py), the text primitives (text.py) and everything guard.py already does.
 """
 
 from __future__ import annotations
@@ -26,9 +27,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from shawgpt.index.store import Source
+from shawgpt.safety.fit import fit_reasons, praise_reasons
+from shawgpt.safety.text import (
+    ACK,
+    claims,
+    content_words,
+    cosine,
+    sentences,
+    similarities,
+    stem,
+    words,
+)
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
 
@@ -52,14 +63,6 @@ PREFIXES = ("incoherent:", "out of role:", "off topic:", "ungrounded:", "does no
             "the reply has no words", "the reply is in ", "reply is ")
 
 
-# A full stop ends a sentence unless it ends "i.e.", "e.g.", "vs.", "cf." or "et al." (a quote
-# cut there reads as broken: "values far from the center (i.e.").
-_SENTENCE = re.compile(r"(?<=[.!?…])(?<!\bi\.e\.)(?<!\be\.g\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bal\.)"
-                       r"[\"')\]]*\s+|\n\s*\n\s*|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
-# A PDF heading: a short capitalised line with no punctuation, the next line starting anew.
-_HEADING = re.compile(
-    r"^([A-Z\"“][\w’'&/()\"“”-]*:?(?:[ \t]+[\w’'&/()\"“”-]+){0,7})[ \t]*\n(?=[A-Z])", re.M)
-_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.U)
 _TAG = re.compile(r"<\|?/?\s*[a-z_]{2,20}\s*\|?>|^\s*(?:user|assistant|system|comment|"
                   r"reply|response|answer|viewer)\s*:", re.I | re.M)
 _ROLE = re.compile(
@@ -79,48 +82,9 @@ _ROLE = re.compile(
     r"(?:subscribe|follow me|stay tuned)\b)",
     re.I,
 )
-_ACK = re.compile(
-    r"\b(?:thanks?|thank you|thx|glad|happy|pleasure|appreciate\w*|kind words|means a lot|"
-    r"great to hear|good to hear|enjoy\w*|welcome|cheers|awesome|you rock|love that|"
-    r"hope (?:it|this|that)|best of luck|good luck|congrat\w*)\b|[:;]-?[)D]|[\U0001F300-\U0001FAFF"
-    r"\u2600-\u27BF]",
-    re.I,
-)
-# Thanks with a "but", a suggestion or an idea of the viewer's: a stock thank-you line would
-# ignore the point ("Audio's a bit quiet ... great though" -> "Glad it was clear!").
-MIXED = re.compile(
-    r"\b(?:but|though|however|although|a bit|too (?:fast|slow|quiet|loud|long|short|much)|"
-    r"could (?:be|have|use)|i wish|wish (?:it|there|the|this)|hard to|i think|i believe|"
-    r"in my opinion|the best way|"
-    r"should (?:have|be|make|do)|would be (?:nice|great|cool)|suggest\w*)\b", re.I)
-# A reply that takes the viewer's point up (for MIXED comments).
-_HEARD = re.compile(
-    r"\b(?:keep (?:that|this|it|those) in mind|good (?:point|catch|call|suggestion|idea)|"
-    r"fair (?:point|enough)|you'?re right|noted|sorry|apologi[sz]e|will fix|"
-    r"(?:great|good|nice|cool) (?:plan|idea)|thanks for (?:the|your) (?:feedback|suggestion|"
-    r"note|heads up|catch|tip|idea))\b", re.I)
-# "That's correct!" to a question is a non sequitur (the adapter's habit of agreeing).
-_AGREES = re.compile(r"\W*(?:yes|yeah|exactly|absolutely)?\W*(?:that'?s|that is|you'?re|it'?s) "
-                     r"(?:\w+ )?(?:correct|right|true|great|a great point|a good point)\b", re.I)
-# Emoji that read as awkward or sad beside thanks. Not 😅: the creator's own replies use it
-# ("I hope it's one of those good addictions 😅").
-_AWKWARD = re.compile("[\U0001F62C\U0001F613\U0001F622\U0001F62D\U0001F643]")
-
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:%|[a-zA-Zµ]{1,4}\b)?")
 # Words the signature, the creator's name and the chat's own roles bring in anywhere.
 _OWN = {"shawgpt", "shaw", "shawhin", "talebi", "youtube", "i", "ok", "okay", "hey", "hi"}
-_STOP_WORDS = (
-    "a about above after again against all also am an and any are as at be because been "
-    "before being below between both but by can could did do does doing down during each few "
-    "for from further had has have having he her here hers him his how i if in into is it its "
-    "itself just me more most my no nor not now of off on once only or other our ours out "
-    "over own same she should so some such than that the their them then there these they "
-    "this those through to too under until up very was we were what when where which while "
-    "who whom why will with would you your yours really great thanks thank glad hope like "
-    "well one get got make much many way lot think know see use used using can't don't it's "
-    "i'm you're that's"
-)
-_STOP = set(_STOP_WORDS.split())
 
 
 @dataclass
@@ -146,40 +110,6 @@ class Checks:
     thresholds: Thresholds = THRESHOLDS
 
 
-def sentences(text: str) -> list[str]:
-    """Sentences; a single line break (a PDF's wrapped line) is a space, a blank line, a list
-    item or a heading line starts a new one (a heading is a sentence of its own, so it is
-    never glued to the first sentence under it)."""
-    text = _HEADING.sub(lambda m: f"\n\n{m.group(1)}\n\n", text)
-    return [re.sub(r"\s+", " ", s).strip() for s in _SENTENCE.split(text) if s and s.strip()]
-
-
-def words(text: str) -> list[str]:
-    return [w.casefold() for w in _WORD.findall(text)]
-
-
-def _stem(w: str) -> str:
-    return re.sub(r"(?:'s|ies|es|s|ed|ing)$", "", w) if len(w) > 4 else w
-
-
-def content_words(text: str) -> set[str]:
-    return {_stem(w) for w in words(text) if w not in _STOP and len(w) > 2}
-
-
-def cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    return float(similarities([a], [b])[0][0])
-
-
-def similarities(rows: Sequence[Sequence[float]], cols: Sequence[Sequence[float]]) -> Any:
-    """The cosine of every row vector with every column vector (a numpy array)."""
-    import numpy as np
-
-    a, b = np.asarray(rows, dtype=np.float32), np.asarray(cols, dtype=np.float32)
-    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
-    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
-    return a @ b.T
-
-
 def non_words(body: str, known: str) -> list[str]:
     """Words of the reply in no English word list and not in the comment or the chunks."""
     from wordfreq import zipf_frequency
@@ -187,9 +117,9 @@ def non_words(body: str, known: str) -> list[str]:
     seen = set(words(known)) | _OWN
     odd = []
     for w in dict.fromkeys(words(body)):
-        if len(w) < 4 or w in seen or _stem(w) in {_stem(s) for s in seen if s[:3] == w[:3]}:
+        if len(w) < 4 or w in seen or stem(w) in {stem(s) for s in seen if s[:3] == w[:3]}:
             continue
-        if zipf_frequency(w, "en") == 0 and zipf_frequency(_stem(w), "en") == 0:
+        if zipf_frequency(w, "en") == 0 and zipf_frequency(stem(w), "en") == 0:
             odd.append(w)
     return odd
 
@@ -207,7 +137,7 @@ def coherence_reasons(body: str, known: str) -> list[str]:
     tail = body.rstrip()
     last = tail.split()[-1] if tail else ""
     # a link or a file name may end a reply without a full stop (the link rule judges it)
-    if (tail and (tail[-1].isalnum() or tail[-1] in ",;:-–—(/&") and not _ACK.search(tail[-3:])
+    if (tail and (tail[-1].isalnum() or tail[-1] in ",;:-–—(/&") and not ACK.search(tail[-3:])
             and not re.search(r"://|^www\.|\w\.\w", last)):
         reasons.append("incoherent: the reply stops mid-sentence")
     tag = _TAG.search(body)
@@ -244,12 +174,6 @@ def unsupported_terms(body: str, known: str) -> list[str]:
         if num.casefold() not in low and re.sub(r"\s+", "", num).casefold() not in low:
             found.append(num)
     return list(dict.fromkeys(found))
-
-
-def claims(body: str) -> list[str]:
-    """The sentences that state something: not questions, not thanks, 3+ content words."""
-    return [s for s in sentences(body) if not s.rstrip().endswith("?") and
-            len(content_words(_ACK.sub(" ", s))) >= 3]
 
 
 def known_text(comment: str, sources: Sequence[Source]) -> str:
@@ -290,56 +214,6 @@ def topic_reasons(body: str, comment: str, embed: Embedded, th: Thresholds) -> l
         if sim < th.topic else []
 
 
-# An assistant's offer of more help: the creator never answers thanks with one ("I'd be
-# happy to provide more details about my project" got past the other checks as `ok`).
-_OFFER = re.compile(r"\b(?:(?:I'?d|I would|I'?ll|I will) be (?:happy|glad) to|happy to help|"
-                    r"feel free to|let me know|any (?:more |other |further )?questions)\b", re.I)
-# An apology to praise that voices no complaint ("I'm sorry for any confusion" to "10/10
-# video… Thanks!" passed as `ok` on the fixed engine).
-_SORRY = re.compile(r"\b(?:sorry|apologi[sz]e\w*)\b", re.I)
-
-
-def praise_reasons(body: str, comment: str) -> list[str]:
-    """A reply to thanks or praise: thanks or acknowledges, briefly, claims nothing and
-    offers nothing."""
-    reasons = []
-    said = sentences(body)
-    if not _ACK.search(body):
-        reasons.append("does not fit: a reply to thanks or praise that does not acknowledge it")
-    if _SORRY.search(body) and not MIXED.search(comment):
-        reasons.append("does not fit: an apology in reply to thanks or praise")
-    offer = _OFFER.search(body)
-    if offer:
-        reasons.append(f"does not fit: an offer of help in reply to thanks or praise "
-                       f"({offer.group(0)!r})")
-    if len(said) > THRESHOLDS.praise_sentences:
-        reasons.append(f"does not fit: {len(said)} sentences in reply to thanks or praise")
-    heard = content_words(comment)
-    for s in said:
-        cw = content_words(_ACK.sub(" ", s))
-        if len(cw) >= 3 and not _ACK.search(s) and len(cw & heard) < len(cw) / 2:
-            reasons.append(f"does not fit: a claim in reply to thanks or praise (\"{s[:60]}\")")
-            break
-    return reasons
-
-
-def fit_reasons(body: str, comment: str, praise: bool, question: bool | None = None) -> list[str]:
-    """A reply that does not meet the comment: thanks (or questions back) for a question, a
-    stock thanks that ignores a complaint or suggestion, an awkward emoji."""
-    reasons = []
-    said = claims(body)
-    question = ("?" in comment) if question is None else question
-    if question and not praise and not said:
-        reasons.append("does not fit: a question answered with thanks or questions only")
-    if question and _AGREES.match(body):
-        reasons.append("does not fit: agrees with a question instead of answering it")
-    if MIXED.search(comment) and _ACK.search(body) and not _HEARD.search(body):
-        reasons.append("does not fit: thanks that ignore the viewer's complaint or suggestion")
-    if _AWKWARD.search(body):
-        reasons.append("does not fit: an awkward emoji")
-    return reasons
-
-
 def content_reasons(body: str, comment: str, sources: Sequence[Source], embed: Embedded,
                     praise: bool, th: Thresholds = THRESHOLDS,
                     question: bool | None = None) -> list[str]:
@@ -348,6 +222,6 @@ def content_reasons(body: str, comment: str, sources: Sequence[Source], embed: E
     reasons = coherence_reasons(body, known) + role_reasons(body, known)
     reasons += fit_reasons(body, comment, praise, question)
     if praise:
-        return reasons + praise_reasons(body, comment)
+        return reasons + praise_reasons(body, comment, th.praise_sentences)
     return (reasons + topic_reasons(body, comment, embed, th)
             + grounding_reasons(body, comment, sources, embed, th))

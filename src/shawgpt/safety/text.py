@@ -1,0 +1,82 @@
+"""Text: the sentences, words and similarities every reply check reads a text by.
+
+Sentences split as a reader would (not at "i.e." or "e.g.", a PDF heading on its own),
+content words (no stop words, a crude stem), the thanks and acknowledgements a sentence can
+carry, the sentences that state something, and cosines of embedding vectors (numpy, so
+safety imports no model). It leaves the checks themselves to content.py and fit.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+# A full stop ends a sentence unless it ends "i.e.", "e.g.", "vs.", "cf." or "et al." (a quote
+# cut there reads as broken: "values far from the center (i.e.").
+_SENTENCE = re.compile(r"(?<=[.!?…])(?<!\bi\.e\.)(?<!\be\.g\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bal\.)"
+                       r"[\"')\]]*\s+|\n\s*\n\s*|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+# A PDF heading: a short capitalised line with no punctuation, the next line starting anew.
+_HEADING = re.compile(
+    r"^([A-Z\"“][\w’'&/()\"“”-]*:?(?:[ \t]+[\w’'&/()\"“”-]+){0,7})[ \t]*\n(?=[A-Z])", re.M)
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.U)
+ACK = re.compile(
+    r"\b(?:thanks?|thank you|thx|glad|happy|pleasure|appreciate\w*|kind words|means a lot|"
+    r"great to hear|good to hear|enjoy\w*|welcome|cheers|awesome|you rock|love that|"
+    r"hope (?:it|this|that)|best of luck|good luck|congrat\w*)\b|[:;]-?[)D]|[\U0001F300-\U0001FAFF"
+    r"\u2600-\u27BF]",
+    re.I,
+)
+
+_STOP_WORDS = (
+    "a about above after again against all also am an and any are as at be because been "
+    "before being below between both but by can could did do does doing down during each few "
+    "for from further had has have having he her here hers him his how i if in into is it its "
+    "itself just me more most my no nor not now of off on once only or other our ours out "
+    "over own same she should so some such than that the their them then there these they "
+    "this those through to too under until up very was we were what when where which while "
+    "who whom why will with would you your yours really great thanks thank glad hope like "
+    "well one get got make much many way lot think know see use used using can't don't it's "
+    "i'm you're that's"
+)
+_STOP = set(_STOP_WORDS.split())
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences; a single line break (a PDF's wrapped line) is a space, a blank line, a list
+    item or a heading line starts a new one (a heading is a sentence of its own, so it is
+    never glued to the first sentence under it)."""
+    text = _HEADING.sub(lambda m: f"\n\n{m.group(1)}\n\n", text)
+    return [re.sub(r"\s+", " ", s).strip() for s in _SENTENCE.split(text) if s and s.strip()]
+
+
+def words(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+def stem(w: str) -> str:
+    return re.sub(r"(?:'s|ies|es|s|ed|ing)$", "", w) if len(w) > 4 else w
+
+
+def content_words(text: str) -> set[str]:
+    return {stem(w) for w in words(text) if w not in _STOP and len(w) > 2}
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    return float(similarities([a], [b])[0][0])
+
+
+def similarities(rows: Sequence[Sequence[float]], cols: Sequence[Sequence[float]]) -> Any:
+    """The cosine of every row vector with every column vector (a numpy array)."""
+    import numpy as np
+
+    a, b = np.asarray(rows, dtype=np.float32), np.asarray(cols, dtype=np.float32)
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+    return a @ b.T
+
+
+def claims(body: str) -> list[str]:
+    """The sentences that state something: not questions, not thanks, 3+ content words."""
+    return [s for s in sentences(body) if not s.rstrip().endswith("?") and
+            len(content_words(ACK.sub(" ", s))) >= 3]
