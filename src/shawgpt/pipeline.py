@@ -169,6 +169,8 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
     policy = Policy.from_settings(s)
     checks = content_checks(parts)
     jobs = prepare(parts, comments, say, use_context, topics)
+    if checks is not None and jobs:
+        checks.warm()  # while the generator still loads in its thread (wiring.py)
     n = max(1, s.drafts)
     # every draft of every comment in one call, so a batch-first backend decodes them together
     prompts = expand([j.prompt for j in jobs], n, first=draft)

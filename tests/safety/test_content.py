@@ -228,3 +228,14 @@ def test_thanks_that_ignore_a_complaint_do_not_fit() -> None:
     assert fit_reasons("Thanks! Glad it was helpful :)", c, praise=True) == [
         "does not fit: thanks that ignore the viewer's complaint or suggestion"]
     assert fit_reasons("Sorry about that, I rushed this one a bit 😅", c, praise=True) == []
+
+
+def test_warming_the_checks_loads_the_language_models_before_the_first_reply() -> None:
+    from shawgpt.safety import language
+
+    language._detector.cache_clear()
+    Checks(Embedded(lambda texts: [[1.0] for _ in texts]), ("en", "de")).warm()
+    assert language._detector.cache_info().currsize == 1
+    before = language._detector.cache_info().hits
+    assert comment_reason("Danke, sehr hilfreich!", ("en", "de")) is None
+    assert language._detector.cache_info().hits == before + 1  # built once, by warm()

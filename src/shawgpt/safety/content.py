@@ -109,6 +109,12 @@ class Checks:
     languages: tuple[str, ...] = ("en",)
     thresholds: Thresholds = THRESHOLDS
 
+    def warm(self) -> None:
+        """Load the language models the checks read, ahead of the first reply."""
+        from shawgpt.safety.language import warm_up
+
+        warm_up(self.languages)
+
 
 def non_words(body: str, known: str) -> list[str]:
     """Words of the reply in no English word list and not in the comment or the chunks."""

@@ -56,6 +56,15 @@ def _detector(codes: tuple[str, ...]) -> Any:
     return LanguageDetectorBuilder.from_iso_codes_639_1(*isos).with_low_accuracy_mode().build()
 
 
+def warm_up(codes: tuple[str, ...]) -> None:
+    """Load lingua's models and wordfreq's English list now (~0.5 s on a cold process), so
+    a caller can do it while something else loads instead of after the reply is written."""
+    from wordfreq import zipf_frequency
+
+    _detector(codes)
+    zipf_frequency("the", "en")
+
+
 def english_share(text: str, other: str = "") -> float:
     """The share of the text's words that are common English words (wordfreq), and not
     commoner in the `other` language ("die", "el", "por" are English words too)."""
