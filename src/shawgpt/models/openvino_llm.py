@@ -3,7 +3,8 @@
 `LLMPipeline` reads the GGUF file directly and converts it to an OpenVINO model, ~2.6 s; the
 converted model, with its Q4_1 zero points made exact (openvino_weights.py: the engine
 rounds them, and its replies then differ from the model's), and its tokenizer are written
-once under `<cache>/openvino/`, named by the GGUF's name, size and the engine's version;
+once under `<cache>/openvino/`, named by the GGUF's name, size and the engine's version
+(the folder of the format before, with rounded zero points, is removed when it is built);
 later runs load that in about a second. A LoRA adapter is added to a copy of that model as
 explicit branches (openvino_weights.add_lora), one folder per adapter hash beside it. Each
 folder is built beside its final place and renamed into it, so two processes building it
@@ -173,6 +174,9 @@ def load_pipeline(gguf: Path, cache: Path, adapter: Path | None = None) -> Any:
                 shutil.rmtree(folder, ignore_errors=True)  # damaged: rebuilt below
         if not _complete(folder):
             _build(folder, make)
+            if folder == base:  # the cache before FORMAT, with the rounded zero points
+                shutil.rmtree(base.with_name(base.name.removesuffix(f"-{FORMAT}")),
+                              ignore_errors=True)
     return _pipeline(target)
 
 
