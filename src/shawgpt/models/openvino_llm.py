@@ -26,6 +26,7 @@ import contextlib
 import os
 import shutil
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -131,7 +132,7 @@ def _rewrite(folder: Path, change: Callable[[Any], object]) -> None:
     ov.save_model(model, str(folder / "changed.xml"), compress_to_fp16=False)
     del model  # it maps the old weights file
     for ext in ("xml", "bin"):
-        os.replace(folder / f"changed.{ext}", folder / f"openvino_model.{ext}")
+        os.replace(folder / f"changed.{ext}", (folder / OV_MODEL).with_suffix(f".{ext}"))
 
 
 def _convert(gguf: Path, tmp: Path) -> None:
@@ -151,6 +152,8 @@ def _with_adapter(gguf: Path, base: Path, adapter: Path, tmp: Path) -> None:
             shutil.copy2(part, tmp / part.name)
 
     def change(model: Any) -> None:
+        # the base's zero points are exact already: this pass rewrites them to the same
+        # values and is run for its map of which MatMul is which projection
         projections, heads = exact_zero_points(model, gguf)
         add_lora(projections, heads, adapter, adapter.name)
 
@@ -159,25 +162,25 @@ def _with_adapter(gguf: Path, base: Path, adapter: Path, tmp: Path) -> None:
 
 def load_pipeline(gguf: Path, cache: Path, adapter: Path | None = None) -> Any:
     """The engine's pipeline for a GGUF file (with an adapter), converting and caching the
-    model on first use."""
-    target = base = cache_folder(gguf, cache)
-    steps: list[tuple[Path, Callable[[Path], None]]] = [(base, lambda tmp: _convert(gguf, tmp))]
+    model on first use; a cached model that fails to load is rebuilt once."""
+    base = cache_folder(gguf, cache)
+    if not _complete(base):
+        _build(base, partial(_convert, gguf))
+        # the cache before FORMAT, with the rounded zero points
+        shutil.rmtree(base.with_name(base.name.removesuffix(f"-{FORMAT}")), ignore_errors=True)
+    target, make = base, partial(_convert, gguf)
     if adapter is not None:
         lora_weights(adapter)  # NotForEngine before anything is built
         target = base.with_name(f"{base.name}-lora-{content_hash(adapter)}")
-        steps.append((target, lambda tmp: _with_adapter(gguf, base, adapter, tmp)))
-    for folder, make in steps:
-        if _complete(folder) and folder == target:
-            try:
-                return _pipeline(folder)
-            except ModelError:
-                shutil.rmtree(folder, ignore_errors=True)  # damaged: rebuilt below
-        if not _complete(folder):
-            _build(folder, make)
-            if folder == base:  # the cache before FORMAT, with the rounded zero points
-                shutil.rmtree(base.with_name(base.name.removesuffix(f"-{FORMAT}")),
-                              ignore_errors=True)
-    return _pipeline(target)
+        make = partial(_with_adapter, gguf, base, adapter)
+        if not _complete(target):
+            _build(target, make)
+    try:
+        return _pipeline(target)
+    except ModelError:
+        shutil.rmtree(target, ignore_errors=True)  # damaged: built again
+        _build(target, make)
+        return _pipeline(target)
 
 
 def _adapter_for(s: Settings, source: Path) -> Path:

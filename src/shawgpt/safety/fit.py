@@ -41,7 +41,7 @@ _OFFER = re.compile(r"\b(?:(?:I'?d|I would|I'?ll|I will) be (?:happy|glad) to|ha
 _SORRY = re.compile(r"\b(?:sorry|apologi[sz]e\w*)\b", re.I)
 
 
-def praise_reasons(body: str, comment: str, max_sentences: int = 3) -> list[str]:
+def praise_reasons(body: str, comment: str, max_sentences: int) -> list[str]:
     """A reply to thanks or praise: thanks or acknowledges, briefly, claims nothing and
     offers nothing."""
     reasons = []
