@@ -57,8 +57,8 @@ def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def index_dir(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the tiny corpus, built once per test module that asks for it."""
     from shawgpt.config import load_settings
-    from shawgpt.pipeline import run_index
-    from shawgpt.wiring import build
+    from shawgpt.reply.pipeline import run_index
+    from shawgpt.reply.wiring import build
 
     data = tmp_path_factory.mktemp("indexdata")
     run_index(build(load_settings({"data_dir": str(data), "articles_dir": str(corpus_dir)},

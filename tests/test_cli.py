@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from shawgpt.cli import app
+from shawgpt.cli.commands import app
 
 runner = CliRunner()
 
@@ -171,13 +171,13 @@ def test_info_says_where_settings_come_from(project: Path) -> None:
 
 def test_a_bug_is_one_line_and_the_traceback_goes_to_a_file(
         project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import shawgpt.pipeline
+    import shawgpt.reply.pipeline
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("something nobody expected\nsecond line")
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(project / "cache"))
-    monkeypatch.setattr(shawgpt.pipeline, "find_sources", broken)
+    monkeypatch.setattr(shawgpt.reply.pipeline, "find_sources", broken)
     result = runner.invoke(app, ["retrieve", "kurtosis"])
     saved = project / "cache" / "shawgpt" / "last-error.txt"
     assert result.exit_code == 1

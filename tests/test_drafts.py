@@ -9,15 +9,15 @@ from collections.abc import Sequence
 import pytest
 
 from shawgpt.config import load_settings
-from shawgpt.drafts import COMPOSED, compose, expand, quotable, settle, title, voice
 from shawgpt.index.store import Source
 from shawgpt.models.base import Prompt
-from shawgpt.pipeline import reply_to
-from shawgpt.prompts import build_prompt, bundled_prompts_dir
+from shawgpt.reply.drafts import COMPOSED, compose, expand, quotable, settle, title, voice
+from shawgpt.reply.pipeline import reply_to
+from shawgpt.reply.prompts import build_prompt, bundled_prompts_dir
+from shawgpt.reply.wiring import Parts
 from shawgpt.safety.content import Checks, Embedded
 from shawgpt.safety.fit import fit_reasons
 from shawgpt.safety.guard import Policy
-from shawgpt.wiring import Parts
 
 FOLDER = bundled_prompts_dir()
 ICA = Source("Independent Component Analysis (ICA) _ by Shaw Talebi _ Towards Data Science.pdf",

@@ -17,9 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import SHARED, make_tiny_llama
-from shawgpt.cli import app
-from shawgpt.finetune import read_pairs, strip_signature
+from shawgpt.cli.commands import app
 from shawgpt.models.adapters import MANIFEST, fingerprint
+from shawgpt.voice.pairs import read_pairs, strip_signature
 
 runner = CliRunner()
 
@@ -228,7 +228,7 @@ def test_a_killed_run_leaves_the_previous_adapter(tiny_llama: Path, tmp_path: Pa
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from shawgpt.cli import main; main()", "--model",
+        [sys.executable, "-c", "from shawgpt.cli.commands import main; main()", "--model",
          str(tiny_llama), "--device", "cpu", "finetune", str(pairs), "--no-context",
          "--epochs", "1000", "--force"], stderr=subprocess.PIPE, text=True, env=env)
     assert proc.stderr is not None

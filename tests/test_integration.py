@@ -12,8 +12,8 @@ import pytest
 
 from conftest import SHARED
 from shawgpt.config import load_settings
-from shawgpt.pipeline import reply_to, run_index
-from shawgpt.wiring import build
+from shawgpt.reply.pipeline import reply_to, run_index
+from shawgpt.reply.wiring import build
 
 pytestmark = [
     pytest.mark.integration,

@@ -1,7 +1,8 @@
 """The folder tree is the flow: each stage imports only the stages its __init__ names.
 
 Read from the source with ast (nothing is imported), so a new import that runs from a lower
-stage up to a higher one fails here with the file and the module it named.
+stage up to a higher one fails here with the file and the module it named, and so does any
+circle of modules importing each other, at the top of a file or inside a function.
 """
 
 from __future__ import annotations
@@ -14,19 +15,21 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "shawgpt"
 BASE = ("shawgpt.config", "shawgpt.errors")
 EMBEDDERS = ("shawgpt.models.embed",)
-# What each stage may import of shawgpt, besides itself.
-ALLOWED = {
+BELOW_REPLY = BASE + ("shawgpt.models", "shawgpt.index", "shawgpt.retrieval", "shawgpt.safety")
+# What each stage may import of shawgpt, besides itself; None: anything but NEVER[stage].
+ALLOWED: dict[str, tuple[str, ...] | None] = {
+    "config": ("shawgpt.errors",),
     "models": BASE,
     "index": BASE + EMBEDDERS,
     "retrieval": BASE + EMBEDDERS + ("shawgpt.index",),
     "safety": BASE + ("shawgpt.index.store", "shawgpt.models.base"),
-    "batch": None,  # anything but the shell
-    "review": None,  # batch and everything below it, never the shell
-    "youtube": None,  # batch (files, history) and below; never the shell or review
+    "reply": BELOW_REPLY,
+    "batch": BELOW_REPLY + ("shawgpt.reply",),
+    "review": BELOW_REPLY + ("shawgpt.reply", "shawgpt.batch"),
+    "voice": BELOW_REPLY + ("shawgpt.reply", "shawgpt.batch"),
+    "youtube": BELOW_REPLY + ("shawgpt.reply", "shawgpt.batch"),
+    "cli": None,  # the top: anything
 }
-# Stages that may import anything but the shell, and these besides.
-NEVER = {"youtube": ("shawgpt.review",)}
-SHELL = ("shawgpt.cli", "shawgpt.cli_more", "shawgpt.cli_youtube", "shawgpt.exits")
 
 
 def shawgpt_imports(path: Path) -> list[str]:
@@ -43,19 +46,32 @@ def under(module: str, prefixes: tuple[str, ...]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in prefixes)
 
 
+def module_name(path: Path) -> str:
+    parts = path.relative_to(SRC.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_module_lies_loose_at_the_top() -> None:
+    loose = sorted(p.name for p in SRC.glob("*.py"))
+    assert loose == ["__init__.py", "errors.py"]
+
+
 @pytest.mark.parametrize("stage", sorted(ALLOWED))
 def test_stage_imports_only_what_its_init_names(stage: str) -> None:
     allowed = ALLOWED[stage]
     wrong = []
     for path in sorted((SRC / stage).glob("*.py")):
         for module in shawgpt_imports(path):
-            if under(module, (f"shawgpt.{stage}",)):
+            if allowed is None or under(module, (f"shawgpt.{stage}",)):
                 continue
-            bad = (under(module, SHELL + NEVER.get(stage, ())) if allowed is None
-                   else not under(module, allowed))
-            if bad:
+            if not under(module, allowed):
                 wrong.append(f"{path.relative_to(SRC)} imports {module}")
     assert wrong == []
+
+
+def test_every_stage_is_a_folder_in_the_table() -> None:
+    folders = {p.parent.name for p in SRC.glob("*/__init__.py")}
+    assert folders == set(ALLOWED)
 
 
 def test_every_stage_says_what_it_does_and_must_not_import() -> None:
@@ -64,7 +80,40 @@ def test_every_stage_says_what_it_does_and_must_not_import() -> None:
         assert doc and "never" in doc, stage
 
 
-def test_settings_and_errors_import_nothing_above_them() -> None:
+def test_errors_import_nothing_of_shawgpt() -> None:
     assert shawgpt_imports(SRC / "errors.py") == []
-    assert set(shawgpt_imports(SRC / "config.py")) <= {"shawgpt.errors", "shawgpt.config_checks"}
-    assert set(shawgpt_imports(SRC / "config_checks.py")) <= {"shawgpt.errors", "shawgpt.config"}
+
+
+def graph() -> dict[str, set[str]]:
+    """Module -> the modules of shawgpt it imports (a package's name means its __init__)."""
+    modules = {module_name(p): p for p in SRC.rglob("*.py")}
+    return {name: {m for m in shawgpt_imports(path) if m in modules and m != name}
+            for name, path in modules.items()}
+
+
+def circles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Every circle found by a depth-first walk, each as the modules along it."""
+    found, state = [], dict.fromkeys(edges, 0)  # 0 unseen, 1 on the path, 2 done
+
+    def walk(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(edges[node]):
+            if state[nxt] == 1:
+                found.append(path[path.index(nxt):] + [nxt])
+            elif state[nxt] == 0:
+                walk(nxt, path + [nxt])
+        state[node] = 2
+
+    for node in sorted(edges):
+        if state[node] == 0:
+            walk(node, [node])
+    return found
+
+
+def test_no_modules_import_each_other_in_a_circle() -> None:
+    assert circles(graph()) == []
+
+
+def test_the_circle_check_finds_a_circle() -> None:
+    edges = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert circles(edges) == [["a", "b", "c", "a"]]

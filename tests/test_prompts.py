@@ -10,7 +10,7 @@ as `<chunk>\\n…\\n</chunk>` inside the recipe's "Context:" block.
 from __future__ import annotations
 
 from shawgpt.index.store import Source
-from shawgpt.prompts import build_prompt, neutralize
+from shawgpt.reply.prompts import build_prompt, neutralize
 
 PERSONA = (
     "ShawGPT, functioning as a virtual data science consultant on YouTube, communicates in "

@@ -15,7 +15,7 @@ import pytest
 from corpus import FORMULAS, GOOD, HUGE, ChatServer, make_inputs, server_fixture  # noqa: F401
 from typer.testing import CliRunner
 
-from shawgpt.cli import app
+from shawgpt.cli.commands import app
 
 runner = CliRunner()
 CONTROL_BYTES = [bytes([b]) for b in (*range(0, 9), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)]
@@ -24,8 +24,8 @@ CONTROL_BYTES = [bytes([b]) for b in (*range(0, 9), 0x0B, 0x0C, *range(0x0E, 0x2
 @pytest.fixture(scope="module")
 def data_dir(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from shawgpt.config import load_settings
-    from shawgpt.pipeline import run_index
-    from shawgpt.wiring import build
+    from shawgpt.reply.pipeline import run_index
+    from shawgpt.reply.wiring import build
 
     data = tmp_path_factory.mktemp("badinputs")
     run_index(build(load_settings({"data_dir": str(data), "articles_dir": str(corpus_dir)},

@@ -18,7 +18,7 @@ from corpus import ChatServer, server_fixture  # noqa: F401
 from typer.testing import CliRunner
 
 from conftest import make_pdf
-from shawgpt.cli import app
+from shawgpt.cli.commands import app
 
 runner = CliRunner()
 

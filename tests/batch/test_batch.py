@@ -23,10 +23,10 @@ from shawgpt.batch.csvio import read_table
 from shawgpt.batch.inputs import load_comments
 from shawgpt.batch.journal import Journal, row_hash
 from shawgpt.batch.runner import journal_path, run_batch
-from shawgpt.cli import app
+from shawgpt.cli.commands import app
 from shawgpt.config import load_settings
 from shawgpt.errors import InputError
-from shawgpt.wiring import build
+from shawgpt.reply.wiring import build
 
 # What `shawgpt batch` does before torch loads (torch is not loaded yet when pytest imports
 # this module): OpenMP threads that sleep instead of spinning, several times faster on a
@@ -126,7 +126,7 @@ def test_journal_keeps_complete_lines_and_cuts_a_torn_one(tmp_path: Path) -> Non
 @pytest.fixture(scope="module")
 def data_dir(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the tiny corpus, built once; tests and subprocesses only read it."""
-    from shawgpt.pipeline import run_index
+    from shawgpt.reply.pipeline import run_index
 
     data = tmp_path_factory.mktemp("batchdata")
     run_index(build(load_settings({"data_dir": str(data), "articles_dir": str(corpus_dir)},

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import make_pdf
-from shawgpt.cli import app
+from shawgpt.cli.commands import app
 from shawgpt.index.clean import Cleaner
 from shawgpt.index.store import open_index
 from shawgpt.index.sync import SyncOptions, sync_index

@@ -67,8 +67,8 @@ def test_snapshot_follows_add_change_and_delete(corpus_dir: Path, tmp_path: Path
 QUERY_WITHOUT_CHROMA = """
 import json, sys
 from shawgpt.config import load_settings
-from shawgpt.pipeline import find_sources
-from shawgpt.wiring import build
+from shawgpt.reply.pipeline import find_sources
+from shawgpt.reply.wiring import build
 parts = build(load_settings({"data_dir": sys.argv[1]}))
 found = find_sources(parts, ["How does kurtosis reveal fat tails?"], print)[0]
 print(json.dumps({"files": [s.file for s in found],

@@ -26,7 +26,7 @@ from shawgpt.models.finetune import (
     render,
     save_adapter,
 )
-from shawgpt.prompts import build_prompt
+from shawgpt.reply.prompts import build_prompt
 
 THANKS = [f"Great video {n}, thank you so much!" for n in range(12)]
 REPLY = "Thanks, glad it was helpful :)"

@@ -10,7 +10,7 @@ import pytest
 from shawgpt.errors import ModelError
 from shawgpt.models.local_llm import check_gptq, load_model
 from shawgpt.models.transformers_llm import TransformersGenerator
-from shawgpt.prompts import build_prompt
+from shawgpt.reply.prompts import build_prompt
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from shawgpt.errors import ModelError
 from shawgpt.models.generate import make_generator
 from shawgpt.models.local_llm import cached_gguf, gguf_in_package
 from shawgpt.models.openvino_llm import OpenVINOGenerator, cache_folder, load_pipeline
-from shawgpt.prompts import build_prompt
+from shawgpt.reply.prompts import build_prompt
 
 pytestmark = pytest.mark.slow
 HOME_CACHE = Path.home() / ".cache" / "shawgpt"

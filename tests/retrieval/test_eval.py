@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from shawgpt.cli import app
+from shawgpt.cli.commands import app
 from shawgpt.errors import InputError
 from shawgpt.index.store import Source
 from shawgpt.retrieval.evaluate import Label, parse_labels, score

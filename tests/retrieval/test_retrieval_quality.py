@@ -16,12 +16,12 @@ from shawgpt.config import load_settings
 from shawgpt.index.clean import Cleaner
 from shawgpt.index.store import Index, open_index
 from shawgpt.index.sync import SyncOptions, sync_index
-from shawgpt.pipeline import evaluate
+from shawgpt.reply.pipeline import evaluate
+from shawgpt.reply.wiring import build
 from shawgpt.retrieval.evaluate import read_labels
 from shawgpt.retrieval.gate import classify
 from shawgpt.retrieval.hybrid import load_corpus, ranking, rrf, tokenize, topic_terms
 from shawgpt.retrieval.retrieve import Strategy, search
-from shawgpt.wiring import build
 
 REPO = Path(__file__).resolve().parents[2]
 LABELS = REPO / "tests" / "data" / "labels.jsonl"

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from shawgpt.batch.csvio import write_table
 from shawgpt.batch.history import History, comment_key
-from shawgpt.cli import app
+from shawgpt.cli.commands import app
 from shawgpt.errors import InputError
 from shawgpt.review.journal import journal_path
 from shawgpt.review.session import open_session

@@ -17,11 +17,11 @@ from textual.widgets import TextArea
 
 from shawgpt.batch.history import History
 from shawgpt.config import load_settings
+from shawgpt.reply.wiring import build
 from shawgpt.review.app import ReviewApp
 from shawgpt.review.journal import journal_path
 from shawgpt.review.replier import Replier
 from shawgpt.review.session import open_session
-from shawgpt.wiring import build
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as `shawgpt batch` sets it
 

@@ -10,7 +10,7 @@ import pytest
 
 from shawgpt.errors import ConfigError
 from shawgpt.index.store import Source
-from shawgpt.prompts import build_prompt
+from shawgpt.reply.prompts import build_prompt
 from shawgpt.safety.content import (
     Checks,
     Embedded,

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from shawgpt.cli import app
+from shawgpt.cli.commands import app
 from shawgpt.config import load_settings
 from shawgpt.errors import ConfigError
 from shawgpt.index.store import Source
 from shawgpt.models.base import Prompt
-from shawgpt.pipeline import reply_to
-from shawgpt.prompts import build_prompt
+from shawgpt.reply.pipeline import reply_to
+from shawgpt.reply.prompts import build_prompt
+from shawgpt.reply.wiring import Parts
 from shawgpt.safety.guard import (
     Policy,
     clean_reply,
@@ -25,7 +26,6 @@ from shawgpt.safety.guard import (
     review,
     trim_unfinished,
 )
-from shawgpt.wiring import Parts
 
 SIG = "–ShawGPT"
 CANARY = "ref-0123456789"

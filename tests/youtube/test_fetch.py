@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from shawgpt.batch.history import History, comment_key, id_column
 from shawgpt.batch.inputs import load_comments
-from shawgpt.cli import app
+from shawgpt.cli.commands import app
 
 runner = CliRunner()
 HEADER = ["comment_id", "video_id", "video_title", "author", "published_at", "like_count",

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from conftest import sign_in, token_file
 from shawgpt.batch.history import History
-from shawgpt.cli import app
+from shawgpt.cli.commands import app
 
 runner = CliRunner()
 SHAWGPT = str(Path(sys.executable).with_name("shawgpt"))

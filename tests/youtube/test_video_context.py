@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from shawgpt.config import load_settings
-from shawgpt.pipeline import find_sources
-from shawgpt.wiring import Parts, build
+from shawgpt.reply.pipeline import find_sources
+from shawgpt.reply.wiring import Parts, build
 
 BOTH = "What do heavy tails and transforms have in common?"  # kurtosis.pdf, then wavelets.pdf
 
 
 @pytest.fixture(scope="module")
 def parts(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Parts:
-    from shawgpt.pipeline import run_index
+    from shawgpt.reply.pipeline import run_index
 
     data = tmp_path_factory.mktemp("videodata")
     built = build(load_settings({"data_dir": str(data), "articles_dir": str(corpus_dir)},

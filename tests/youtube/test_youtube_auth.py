@@ -17,7 +17,7 @@ from fake_api import FakeYouTube
 from typer.testing import CliRunner
 
 from conftest import sign_in, token_file
-from shawgpt.cli import app
+from shawgpt.cli.commands import app
 from shawgpt.youtube.quota import PACIFIC, Ledger, QuotaExhausted, pacific_day, resets_in
 
 runner = CliRunner()

@@ -1,4 +1,4 @@
 """Batch: reply to a whole file of comments, resumably, and read and write those files.
 
-Imports the pipeline and everything below it (never cli); nothing below imports batch.
+Imports reply and everything below it; never voice, review, youtube or the command line.
 """

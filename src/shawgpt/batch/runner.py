@@ -37,9 +37,9 @@ from shawgpt.batch.history import History, comment_key, id_column
 from shawgpt.batch.inputs import check_out
 from shawgpt.batch.journal import Journal, input_identity, row_hash
 from shawgpt.errors import InputError
-from shawgpt.pipeline import Say, find_sources, reply_to
+from shawgpt.reply.pipeline import Say, find_sources, reply_to
+from shawgpt.reply.wiring import Parts
 from shawgpt.safety.language import reason_kind
-from shawgpt.wiring import Parts
 
 ADDED = ("reply", "status", "sources", "reasons")
 # Settings that cannot change a reply: a run may resume across a change to these.

@@ -3,7 +3,7 @@
     generator.generate(prompts) -> one raw reply per prompt, in order
 
 Kept apart from the backends so that the stages above (prompts, safety) can name a Prompt
-without importing any backend. It leaves rendering (prompts.py) and checking (safety/) out.
+without importing any backend. It leaves rendering (reply/prompts.py) and checking (safety/) out.
 """
 
 from __future__ import annotations

@@ -99,7 +99,7 @@ def _needs_gptq(model_path: str) -> bool:
     return "gptq" in model_path.lower()
 
 
-needs_gptq = _needs_gptq  # finetune.py picks its 4-bit loading by it
+needs_gptq = _needs_gptq  # voice/finetune.py picks its 4-bit loading by it
 
 
 def check_gptq(model_path: str, device: str) -> None:

@@ -88,7 +88,7 @@ KV_CACHE_GB = 2
 # Exact arithmetic for batches: with the CPU plugin's defaults (bf16 where the CPU has it,
 # activations quantized to int8 on the fly), replies to a list of prompts differed from the
 # same prompts one by one (1-2 of 8 identical); with f32 and no dynamic quantization, 8 of 8
-# (scripts/bench_engine.py --batch-check), so a batch is one engine call again.
+# (bench/bench_engine.py --batch-check), so a batch is one engine call again.
 EXACT = {"KV_CACHE_PRECISION": "f32", "INFERENCE_PRECISION_HINT": "f32",
          "DYNAMIC_QUANTIZATION_GROUP_SIZE": 0}
 

@@ -1,4 +1,4 @@
 """Retrieval: find the chunks a comment needs, or none (hybrid search, the gate, evaluation).
 
-Imports index, models' embedders, config and errors (never a generator, safety, batch, pipeline).
+Imports index, models' embedders, config and errors (never a generator, safety, reply, batch).
 """

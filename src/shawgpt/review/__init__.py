@@ -1,4 +1,5 @@
 """Review: a person approves, edits, regenerates or rejects batch's replies before posting.
 
-Imports batch, the pipeline and everything below them; never cli (the shell calls review).
+Imports batch, reply and everything below them; never youtube, voice or the command line
+(the command line calls review).
 """

@@ -7,7 +7,7 @@ the journal before the screen changes; edits, regenerations and quotes run throu
 replier.py in a worker thread, so the screen stays live while the model works. `q` (or
 Ctrl-Q) writes OUT and leaves; so does deciding the last row. A terminal smaller than
 MIN_SIZE ends the app at once with `error` set (the CLI prints it). It leaves the CLI's
-checks (a TTY, the size before starting) to cli.py.
+checks (a TTY, the size before starting) to the command line (cli/).
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ import threading
 from dataclasses import dataclass, field
 
 from shawgpt.index.store import Source
-from shawgpt.pipeline import Reply, check_reply, find_sources, reply_to
-from shawgpt.wiring import Parts
+from shawgpt.reply.pipeline import Reply, check_reply, find_sources, reply_to
+from shawgpt.reply.wiring import Parts
 
 
 @dataclass

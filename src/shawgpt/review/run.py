@@ -5,7 +5,7 @@ needs a terminal on stdin and stdout of at least app.MIN_SIZE; without one it sa
 options work without a terminal. Otherwise it approves every `ok` row, exports the approved
 rows and rewrites OUT, in that order, as asked (approving is a review that ends, so it
 rewrites OUT too). Either way the session is closed, and the report says what was done.
-It leaves parsing and printing to cli.py.
+It leaves parsing and printing to the command line (cli/).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from shawgpt.errors import InputError, ShawGPTError
+from shawgpt.reply.wiring import Parts
 from shawgpt.review.output import approved_rows
 from shawgpt.review.session import open_session
-from shawgpt.wiring import Parts
 
 
 @dataclass

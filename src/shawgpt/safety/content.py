@@ -18,7 +18,7 @@ text that is false, off-topic or incoherent. Each check here names what it found
 Similarity comes from the caller's embedder, passed in as `embed(texts) -> vectors` (safety
 imports no model); Embedded caches vectors by text, so drafts of one comment and the chunks
 they share are embedded once. The thresholds were calibrated with all-MiniLM-L6-v2 on half
-of scripts/reply_comments.jsonl (docs/reply-quality.md). It leaves out the language check
+of evals/replies/reply_comments.jsonl (docs/reply-quality.md). It leaves out the language check
 (language.py), the text primitives (text.py) and everything guard.py already does.
 """
 
@@ -46,7 +46,7 @@ Embed = Callable[[Sequence[str]], list[list[float]]]
 
 @dataclass(frozen=True)
 class Thresholds:
-    # calibrated on half of scripts/reply_comments.jsonl (docs/reply-quality.md): the most
+    # calibrated on half of evals/replies/reply_comments.jsonl (docs/reply-quality.md): the most
     # coverage at 92% precision there, ties going to the stricter setting
     topic: float = 0.4  # cosine of reply and comment, below it: off topic
     grounded: float = 0.8  # a sentence's best cosine with a chunk's or comment's sentence

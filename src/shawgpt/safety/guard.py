@@ -19,7 +19,7 @@ of the `languages`; these need the caller's embedder, passed in.
 Statuses: `ok`; `needs_review` with reasons (input flags from screen.py count too; the reply
 is kept for a person to review unless it is blocked or `strict` is set); `skipped` (empty
 comment); `error` (nothing usable generated). It leaves out the input checks (screen.py)
-and choosing among drafts (drafts.py).
+and choosing among drafts (reply/drafts.py).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from shawgpt.models.base import Prompt
 from shawgpt.safety.content import Checks, content_reasons
 
 DEFAULT_BLOCKLIST = Path(__file__).with_name("blocklist.txt")
-# Chat-template tokens, and the data delimiters of prompts.py when the model echoes them.
+# Chat-template tokens, and the data delimiters of reply/prompts.py when the model echoes them.
 _ARTEFACTS = re.compile(r"\[/?INST\]|</s>|<s>|<\|im_(start|end)\|>(assistant)?|<\|endoftext\|>|"
                         r"</?\s*(comment|chunk)\s*>", re.I)
 _TLDS = (r"com|net|org|io|ai|co|biz|info|xyz|ru|cn|me|ly|gg|app|dev|tk|us|uk|de|site|online|"

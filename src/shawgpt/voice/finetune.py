@@ -1,0 +1,145 @@
+"""Finetune (orchestration): a file of past comments and replies to an adapter in that voice.
+
+Reads the pairs file (pairs.py). Every comment is
+screened and rendered through pipeline.render_prompts, the very path `reply` takes (the
+gate, retrieval and the prompt templates), unless `use_context` is off; then a seeded
+split, training (models/finetune.py), and the adapter with its manifest saved all or
+nothing under `.shawgpt/adapters/NAME/` (models/adapters.py).
+
+Everything that can be refused (the name, the columns, too few pairs) is refused before any
+model is loaded. It leaves the training loop to models/ and printing to the command line (cli/).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shawgpt.errors import InputError
+from shawgpt.models.adapters import (
+    MANIFEST,
+    adapters_dir,
+    fingerprint,
+    is_plain_name,
+    model_folder,
+    save_atomically,
+)
+from shawgpt.models.finetune import Events, Example, Outcome, TrainConfig
+from shawgpt.reply.pipeline import Say, render_prompts
+from shawgpt.reply.wiring import Parts
+from shawgpt.safety.screen import screen_comment
+from shawgpt.voice.pairs import Pairs, read_pairs
+
+WINDOW = 64  # comments retrieved and rendered together, each window with its own canary
+
+
+@dataclass
+class FinetuneReport:
+    name: str
+    folder: Path
+    pairs: Pairs
+    train: int
+    validation: int
+    outcome: Outcome
+    saved: bool
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def split(n: int, val_fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """(train, validation) indices: a seeded shuffle, at least one pair on each side."""
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    k = min(n - 1, max(1, round(n * val_fraction)))
+    return sorted(order[k:]), sorted(order[:k])
+
+
+def check_name(parts: Parts, name: str, force: bool) -> Path:
+    if not is_plain_name(name):
+        raise InputError(f"adapter name {name!r} must be a plain name (no / or leading dot)")
+    folder = adapters_dir(parts.settings) / name
+    if folder.exists() and not force:
+        raise InputError(f"an adapter named {name!r} exists ({folder}); use --force to "
+                         f"replace it or choose another --name")
+    return folder
+
+
+def examples(parts: Parts, pairs: Pairs, use_context: bool, say: Say,
+             progress: Callable[[int, int], None] | None = None) -> list[Example]:
+    """Each pair as the Prompt `reply` would send for its comment, and its reply."""
+    s = parts.settings
+    out: list[Example] = []
+    total = len(pairs.comments)
+    for start in range(0, total, WINDOW):
+        texts = [screen_comment(c, s.max_comment_chars).text
+                 for c in pairs.comments[start : start + WINDOW]]
+        # a fresh canary per window: serving uses a new one per process, so none is learnt
+        _, prompts = render_prompts(parts, texts, say, use_context,
+                                    canary=f"ref-{secrets.token_hex(5)}")
+        out += [Example(p, r) for p, r in zip(prompts, pairs.replies[start:], strict=False)]
+        if progress:
+            progress(len(out), total)
+    return out
+
+
+def run_finetune(parts: Parts, src: Path, name: str, say: Say, *, use_context: bool = True,
+                 force: bool = False, comment_column: str | None = None,
+                 reply_column: str | None = None, encoding: str | None = None,
+                 events: Events | None = None,
+                 preparing: Callable[[int, int], None] | None = None) -> FinetuneReport:
+    from shawgpt.models.finetune import Trainer, add_lora, load_base, save_adapter
+
+    s = parts.settings
+    if s.backend == "openai":
+        raise InputError("finetune trains a local model; the openai backend cannot be tuned")
+    target = check_name(parts, name, force)
+    pairs = read_pairs(src, s.signature, comment_column, reply_column, encoding)
+    cfg = TrainConfig.from_settings(s)
+    train_i, val_i = split(len(pairs.comments), s.finetune_val_fraction, s.finetune_seed)
+    say(f"Read {pairs.read} rows of {src}: {len(pairs.comments)} pairs, {pairs.skipped} "
+        f"skipped (an empty comment or reply); training on {len(train_i)}, validating on "
+        f"{len(val_i)}, {'with the context reply retrieves' if use_context else 'no context'}.")
+    exs = examples(parts, pairs, use_context, say, preparing)
+    model, tokenizer, path = load_base(s.llm_model, s.device, s.cache_path)
+    model = add_lora(model, cfg)
+    trainer = Trainer(model, tokenizer, cfg, events)
+    outcome = trainer.run([exs[i] for i in train_i], [exs[i] for i in val_i])
+    report = FinetuneReport(name, target, pairs, len(train_i), len(val_i), outcome, False)
+    if outcome.best_state is None:
+        return report  # interrupted before the first epoch ended: nothing to keep
+    folder = model_folder(path)
+    report.manifest = {
+        "format": 1, "name": name, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "base_model": s.llm_model, "base_hash": fingerprint(folder) if folder else "",
+        "template": s.template, "context": use_context,
+        "data": {"file": str(src), "hash": pairs.data_hash, "rows_read": pairs.read,
+                 "pairs": len(pairs.comments), "skipped_empty": pairs.skipped,
+                 "train": len(train_i), "validation": len(val_i),
+                 "validation_rows": [pairs.rows[i] for i in val_i]},
+        "settings": {**asdict(cfg), "embed_model": s.embed_model, "cutoff": s.cutoff,
+                     "top_k": s.top_k, "gate": s.gate, "hybrid": s.hybrid,
+                     "signature": s.signature, "max_comment_chars": s.max_comment_chars},
+        "losses": {"validation_before": outcome.val_before,
+                   "validation_after": outcome.val_after, "best_epoch": outcome.best_epoch,
+                   "epochs_run": len(outcome.val_losses), "train": outcome.train_losses,
+                   "validation": outcome.val_losses},
+        "interrupted": outcome.interrupted,
+        "training": {"tokens": outcome.tokens, "reply_tokens": outcome.reply_tokens,
+                     "seconds": round(outcome.seconds, 1),
+                     "tokens_per_s": round(outcome.tokens / max(outcome.seconds, 1e-9), 1)},
+    }
+
+    def write(tmp: Path) -> None:
+        assert outcome.best_state is not None
+        save_adapter(model, outcome.best_state, tmp)
+        (tmp / MANIFEST).write_text(json.dumps(report.manifest, indent=2, ensure_ascii=False),
+                                    encoding="utf-8")
+
+    save_atomically(target, write)
+    report.saved = True
+    return report
