@@ -130,7 +130,8 @@ def batch_check(work: Path, n: int) -> dict[str, object]:
     with (REAL / "YT-comments.csv").open(encoding="utf-8") as f:
         comments = [r["Comment"].strip() for r in csv.DictReader(f) if r["Comment"].strip()][:n]
     texts = [gen.render(j.prompt) for j in prepare(parts, comments, lambda _m: None)]
-    folder = cache_folder(engine_source(settings.llm_model), settings.cache_path)
+    cache = settings.cache_path
+    folder = cache_folder(engine_source(settings.llm_model, cache), cache)
     out: dict[str, object] = {}
     for name, options in (("plugin defaults", {}), ("exact (EXACT)", EXACT)):
         scheduler = openvino_genai.SchedulerConfig()

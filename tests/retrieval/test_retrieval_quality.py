@@ -188,3 +188,19 @@ def test_corpus_follows_a_reindex(corpus_dir: Path, tmp_path: Path, embedder) ->
     found = search(["How does the GES algorithm do causal discovery?"], embedder, second, 3,
                    0.325)
     assert found[0][0].file == "causal.pdf"
+
+
+def test_a_chunk_under_the_cutoff_needs_two_specific_terms_to_be_sent(index_dir: Path) -> None:
+    """BM25 ranks a chunk that shares one word with the comment; under the cutoff, only one
+    that shares two or more of its specific terms bears on it (the DAG question once got a
+    wavelet chunk at 0.24 this way)."""
+    from shawgpt.index.store import open_index
+    from shawgpt.retrieval.hybrid import load_corpus
+    from shawgpt.retrieval.retrieve import bears_on
+
+    index = open_index(index_dir)
+    assert index is not None
+    corpus = load_corpus(index)
+    sourdough = next(j for j, f in enumerate(corpus.files) if f == "sourdough.pdf")
+    assert bears_on("Which starter and Dutch oven do you use?", corpus, sourdough)
+    assert not bears_on("Does your causal graph need a starter node?", corpus, sourdough)

@@ -119,12 +119,12 @@ def test_thanks_gets_a_short_acknowledgement_and_no_claim(embed: Embedded) -> No
         'dedicated to showcasing innova")']
     offer = ("I'm glad to hear that your work is well-received. I'd be happy to provide more "
              "details about my project and answer any questions you may have regarding it.")
-    assert content_reasons(offer, PRAISE, [], embed, True)[0] == (
-        "does not fit: an offer of help in reply to thanks or praise (\"I'd be happy to\")")
+    assert ("does not fit: an offer of help in reply to thanks or praise (\"I'd be happy "
+            "to\")") in content_reasons(offer, PRAISE, [], embed, True)
     sorry = "I'm sorry for any confusion, but I'll be happy to help you refine your writing."
-    assert content_reasons(sorry, PRAISE, [], embed, True)[:2] == [
-        "does not fit: an apology in reply to thanks or praise",
-        "does not fit: an offer of help in reply to thanks or praise (\"I'll be happy to\")"]
+    assert {"does not fit: an apology in reply to thanks or praise",
+            "does not fit: an offer of help in reply to thanks or praise (\"I'll be happy to\")"
+            } <= set(content_reasons(sorry, PRAISE, [], embed, True))
     assert content_reasons("Fat tails are everywhere in finance.", PRAISE, [], embed, True) == [
         "does not fit: a reply to thanks or praise that does not acknowledge it",
         'does not fit: a claim in reply to thanks or praise ("Fat tails are everywhere in '

@@ -17,15 +17,8 @@ from shawgpt.models.base import Prompt
 from shawgpt.reply.pipeline import reply_to
 from shawgpt.reply.prompts import build_prompt
 from shawgpt.reply.wiring import Parts
-from shawgpt.safety.guard import (
-    Policy,
-    clean_reply,
-    enforce_signature,
-    load_blocklist,
-    prompt_run,
-    review,
-    trim_unfinished,
-)
+from shawgpt.safety.guard import Policy, load_blocklist, prompt_run, review
+from shawgpt.safety.signature import clean_reply, enforce_signature, trim_unfinished
 
 SIG = "–ShawGPT"
 CANARY = "ref-0123456789"
@@ -158,10 +151,10 @@ def test_the_canary_or_a_verbatim_run_of_the_prompt_blocks_the_reply() -> None:
     # withheld; its ten digits also read as a phone number, which is no harm here
     assert (reply, status, reasons[-1]) == ("", "needs_review", leak)
     assert check("My ref is REF 0123-4567-89!")[2][-1] == leak
-    echoed = "Sure! Write in clear, accessible language and go technical only when asked."
+    echoed = "Sure! I answer it in 2 to 4 short sentences with what Shaw's articles say."
     assert check(echoed) == ("", "needs_review", [
         "blocked: the reply repeats the prompt's instructions "
-        "(\"write in clear accessible language and go technical\")"])
+        "(\"answer it in 2 to 4 short sentences\")"])
     assert prompt_run("I write in clear language.", PROMPT.instructions, 8) == ""
 
 

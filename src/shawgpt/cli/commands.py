@@ -31,11 +31,14 @@ app = typer.Typer(
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    profile: Annotated[str | None, typer.Option(help="embedded | shawgpt | openai")] = None,
+    profile: Annotated[str | None, typer.Option(help="embedded | tiny | shawgpt | openai")]
+    = None,
     articles: Annotated[str | None, typer.Option(help="Articles folder.")] = None,
     data_dir: Annotated[str | None, typer.Option(help="Where the index lives.")] = None,
     embed_model: Annotated[str | None, typer.Option(help="Embedding model spec.")] = None,
-    model: Annotated[str | None, typer.Option(help="Generator model spec.")] = None,
+    model: Annotated[str | None, typer.Option(
+        help="Generator: a catalog name (qwen2.5-coder-1.5b), pypi:PKG, a .gguf, a hub id.")]
+    = None,
     adapter: Annotated[str | None, typer.Option(help="LoRA adapter folder or hub id.")] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL.")] = None,
     cutoff: Annotated[float | None, typer.Option(help="Minimum cosine similarity.")] = None,
@@ -43,6 +46,9 @@ def main_options(
     max_new_tokens: Annotated[int | None, typer.Option(help="Longest reply.")] = None,
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda")] = None,
     chroma_url: Annotated[str | None, typer.Option(help="Chroma server, e.g. localhost:8000.")]
+    = None,
+    voice_pairs: Annotated[str | None, typer.Option(
+        help="CSV/JSONL of past comments and your replies: the closest go in as examples.")]
     = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="Show libraries' warnings.")]
     = False,
@@ -58,6 +64,7 @@ def main_options(
         "embed_model": embed_model, "llm_model": model, "adapter": adapter,
         "base_url": base_url, "cutoff": cutoff, "top_k": top_k,
         "max_new_tokens": max_new_tokens, "device": device, "chroma_url": chroma_url,
+        "voice_pairs": voice_pairs,
     }
 
 

@@ -21,6 +21,19 @@ def _where(spec: str) -> str:
     return "local folder" if spec.startswith(("/", ".")) else "hub id (needs a hub)"
 
 
+def _known(spec: str, engine: str) -> str:
+    """A catalog model: its file, size, license and where its bytes come from."""
+    from shawgpt.models.catalog import known
+
+    k = known(spec)
+    if k is None:
+        return ""
+    first, last = k.parts[0].package, k.parts[-1].package.rsplit("part", 1)[-1]
+    source = f"{first}..{last} {k.version}" if k.parts else "the hub"
+    return (f"{k.file} ({k.size / 1e9:.2f} GB, {k.license}; assembled from {source}, "
+            f"sha256 {k.sha256[:12]}… checked; or {k.hub}@{k.revision[:12]} on a hub), {engine}")
+
+
 def describe(parts: Parts) -> str:
     s = parts.settings
     lines = ["Settings:"]
@@ -35,9 +48,11 @@ def describe(parts: Parts) -> str:
     lines.append(f"  embeddings: {s.embed_model} -> {_where(s.embed_model)}")
     if s.backend == "local":
         gen = s.llm_model
-        where = (f"GGUF in a PyPI package, run on OpenVINO GenAI (converted once into "
-                 f"{s.cache_path / 'openvino'}, with any adapter; transformers and finetune use a "
-                 f"safetensors copy in {s.cache_path})") if gen.startswith("pypi:") else _where(gen)
+        engine = (f"run on OpenVINO GenAI (converted once into {s.cache_path / 'openvino'}, "
+                  f"with any adapter; transformers and finetune use a safetensors copy in "
+                  f"{s.cache_path})")
+        where = f"GGUF in a PyPI package, {engine}" if gen.startswith("pypi:") else \
+            _known(gen, engine) or _where(gen)
         lines.append(f"  generator: {gen} -> {where}")
         if s.adapter:
             lines.append(f"  adapter: {s.adapter} -> {_adapter_where(s)}")

@@ -58,5 +58,7 @@ def _validate_finetune(s: Settings) -> None:
         raise ConfigError(f"lora_dropout must be between 0 and 1, got {s.lora_dropout}")
     if not [t for t in s.lora_targets.split(",") if t.strip()]:
         raise ConfigError("lora_targets must name at least one layer (e.g. q_proj)")
+    if not 0 <= s.voice_examples <= 10:
+        raise ConfigError(f"voice_examples must be between 0 and 10, got {s.voice_examples}")
     if not 1 <= s.drafts <= 16:
         raise ConfigError(f"drafts must be between 1 and 16, got {s.drafts}")

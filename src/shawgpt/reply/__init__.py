@@ -4,5 +4,6 @@ pipeline.py screens the comment, retrieves its chunks and renders the prompt (pr
 generates and settles; drafts.py picks the best of n drafts or composes the fallback;
 prompts.py renders the templates in prompts/; wiring.py builds the embedder, store and
 generator from the settings, the one place that does. Imports models, index, retrieval,
-safety, config and errors; never batch, review, youtube, voice or the command line.
+safety, config, errors and the creator's past replies (voice.pairs, voice.examples); never
+batch, review, youtube, voice.finetune or the command line.
 """

@@ -138,9 +138,12 @@ def prepare(parts: Parts, comments: Sequence[str], say: Say, use_context: bool =
     texts = [sc.text for sc in screened]
     found = find_sources(parts, texts, say, topics=[topics[i] for i in wanted] if topics
                          else None) if use_context and texts else [[] for _ in texts]
+    voice = parts.voice
+    shown = voice.for_comments(texts) if voice is not None else [[] for _ in texts]
     return [Job(i, sc.text, list(sc.reasons), src,
-                build_prompt(sc.text, src, s.template, s.signature, parts.prompts_dir))
-            for i, sc, src in zip(wanted, screened, found, strict=True)]
+                build_prompt(sc.text, src, s.template, s.signature, parts.prompts_dir,
+                             examples=ex))
+            for i, sc, src, ex in zip(wanted, screened, found, shown, strict=True)]
 
 
 def content_checks(parts: Parts) -> Checks | None:

@@ -2,8 +2,8 @@
 
 Two styles: "inst" renders one raw text (the recipe's [INST] prompts, its wording verbatim)
 and "chat" renders a system and a user message for the model's own chat template. Templates
-are data: files read verbatim, with `{comment}`, `{context}`, `{signature}` and `{canary}`
-slots filled in one pass (so a comment containing "{context}" stays as typed).
+are data: files read verbatim, with `{comment}`, `{context}`, `{signature}`, `{canary}` and
+`{examples}` slots filled in one pass (so a comment containing "{context}" stays as typed).
 
 Untrusted text enters only as delimited data: the comment inside `<comment>…</comment>`,
 each retrieved chunk inside `<chunk>…</chunk>`, and anything in it that could close those
@@ -25,9 +25,9 @@ from shawgpt.errors import ConfigError
 from shawgpt.index.store import Source
 from shawgpt.models.base import Prompt
 
-_SLOT = re.compile(r"\{(comment|context|signature|canary)\}")
+_SLOT = re.compile(r"\{(comment|context|signature|canary|examples)\}")
 # Tags that would close our data delimiters, and the control tokens of common chat templates.
-_DELIMITERS = re.compile(r"<\s*(/?)\s*(comment|chunk)\b[^>]*>", re.I)
+_DELIMITERS = re.compile(r"<\s*(/?)\s*(comment|chunk|example)\b[^>]*>", re.I)
 _CONTROL = re.compile(
     r"\[\s*(/?)\s*INST\s*\]|<<\s*/?\s*SYS\s*>>|<\s*(/?)\s*s\s*>|<\|\s*([^|<>]{1,40}?)\s*\|>",
     re.I,
@@ -79,6 +79,16 @@ def format_context(sources: Sequence[Source]) -> str:
                                   for s in sources)
 
 
+def format_examples(examples: Sequence[tuple[str, str]]) -> str:
+    """The creator's past (comment, reply) pairs, each delimited as data like the comment."""
+    if not examples:
+        return ""
+    shown = "".join(f"<example>\nComment: {neutralize(c)}\nShaw replied: {neutralize(r)}\n"
+                    f"</example>\n" for c, r in examples)
+    return ("Shaw's replies to similar comments, for his voice and length (their facts belong "
+            "to those comments; never copy them):\n" + shown)
+
+
 def build_prompt(
     comment: str,
     sources: Sequence[Source],
@@ -86,7 +96,10 @@ def build_prompt(
     signature: str,
     folder: Path | None = None,
     canary: str | None = None,
+    examples: Sequence[tuple[str, str]] = (),
 ) -> Prompt:
+    """The Prompt for one comment; `examples`: the creator's past replies to similar
+    comments (voice/examples.py), filled into a template's `{examples}` slot."""
     folder = folder or bundled_prompts_dir()
     canary = process_canary() if canary is None else canary
     values = {
@@ -94,8 +107,9 @@ def build_prompt(
         "context": format_context(sources) if sources else "",
         "signature": signature,
         "canary": canary,
+        "examples": format_examples(examples),
     }
-    bare = {**values, "comment": "", "context": ""}
+    bare = {**values, "comment": "", "context": "", "examples": ""}
     suffix = "with_context" if sources else "no_context"
     if style == "inst":
         template = _read(folder, f"inst_{suffix}.txt")

@@ -18,6 +18,7 @@ from shawgpt.index.clean import Cleaner
 from shawgpt.index.store import Index, open_index
 from shawgpt.models.base import Generator
 from shawgpt.models.embed import Embedder
+from shawgpt.voice.examples import VoiceExamples
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Parts:
     _embedder: Embedder | None = field(default=None, repr=False)
     _generator: Generator | None = field(default=None, repr=False)
     _loading: Future[Generator] | None = field(default=None, repr=False)
+    _voice: VoiceExamples | None = field(default=None, repr=False)
 
     @property
     def embedder(self) -> Embedder:
@@ -77,10 +79,25 @@ class Parts:
         from shawgpt.models.openvino_llm import NotForEngine, engine_source
 
         try:
-            engine_source(self.settings.llm_model)
+            engine_source(self.settings.llm_model, self.settings.cache_path)
         except (NotForEngine, ModelError):
             return True
         return False
+
+    @property
+    def voice(self) -> VoiceExamples | None:
+        """The creator's past replies for the prompt (`voice_pairs`), read once; None when
+        no pairs file is set."""
+        s = self.settings
+        if not s.voice_pairs or s.voice_examples < 1:
+            return None
+        if self._voice is None:
+            from shawgpt.voice.pairs import read_pairs
+
+            pairs = read_pairs(Path(s.voice_pairs).expanduser(), s.signature, least=1)
+            self._voice = VoiceExamples.from_pairs(pairs, self.embedder.embed_texts,
+                                                   s.voice_examples)
+        return self._voice
 
     @property
     def cleaner(self) -> Cleaner:

@@ -12,9 +12,10 @@ pipeline.find_sources). Per comment:
 4. cutoff: the comment gets context when one of the first top_k chunks scores at or above
    the cutoff (cosine), or BM25's best chunk shares two or more terms with it that few
    articles use ("Mediocristan vs Extremistan": exact terms embeddings miss). Then each of
-   the first top_k is kept if it passes the cutoff itself or BM25 put it forward (it shares
-   terms with the comment), so a keyword hit is not thrown away for its low cosine, while
-   a chunk only the vector search ranked must pass. Source.score stays the cosine.
+   the first top_k is kept if it passes the cutoff itself or BM25 put it forward and it
+   shares two or more specific terms with the comment (bears_on), so a keyword hit is not
+   thrown away for its low cosine, while a chunk that shares one word, or that only the
+   vector search ranked, must pass. Source.score stays the cosine.
 
 Fewer than top_k chunks, or none, is normal. `retrieve` is the original path (cosine
 top-k through Chroma, each chunk at or above the cutoff), kept for callers and as the
@@ -96,13 +97,28 @@ def search(
         comment = comments[i]
         order, cosine, lexical = rank(comment, vector, corpus, strategy, embedder, top_k)
         top = [(int(j), round(float(cosine[j]), 4)) for j in order[:top_k]]
-        if any(score >= cutoff for _, score in top) or exact_match(comment, corpus, lexical):
+        rescued = exact_match(comment, corpus, lexical)
+        if any(score >= cutoff for _, score in top) or rescued:
+            # the terms that rescued the comment are evidence for the chunks that share them
+            terms = corpus.shared_terms(comment, lexical[0]) if rescued else set()
             found[i] = [
                 Source(corpus.files[j], corpus.pages[j], score, corpus.texts[j])
                 for j, score in top
-                if score >= cutoff or j in lexical
+                if score >= cutoff or (j in lexical and bears_on(comment, corpus, j, terms))
             ]
     return found
+
+
+def bears_on(comment: str, corpus: Corpus, position: int,
+             rescue: set[str] | frozenset[str] = frozenset()) -> bool:
+    """A chunk under the cutoff is sent only when it shares two or more of the comment's
+    specific terms, or one of the `rescue` terms (those BM25's best chunk shared when they
+    alone gave the comment context, "Mediocristan vs Extremistan"): BM25 also ranks chunks
+    that share one common word, and a model that answers from its excerpts then answers
+    from those (a DAG question got a wavelet chunk at 0.24 and a Fourier chunk at 0.26 that
+    way)."""
+    shared = corpus.shared_terms(comment, position)
+    return len(shared) >= LEXICAL_TERMS or bool(shared & rescue)
 
 
 def exact_match(comment: str, corpus: Corpus, lexical: list[int]) -> bool:

@@ -46,11 +46,12 @@ Embed = Callable[[Sequence[str]], list[list[float]]]
 
 @dataclass(frozen=True)
 class Thresholds:
-    # calibrated on half of evals/replies/reply_comments.jsonl (docs/reply-quality.md): the most
-    # coverage at 92% precision there, ties going to the stricter setting
+    # calibrated on the drafts of the default model (Qwen2.5-Coder-1.5B) for half of
+    # evals/replies/reply_comments.jsonl (docs/reply-quality.md): the most coverage at 92%
+    # precision there (none reached it: the most precise, 91%), ties to the stricter setting
     topic: float = 0.4  # cosine of reply and comment, below it: off topic
-    grounded: float = 0.8  # a sentence's best cosine with a chunk's or comment's sentence
-    overlap: float = 0.6  # or the share of its content words the chunks or comment use
+    grounded: float = 0.6  # a sentence's best cosine with a chunk's or comment's sentence
+    overlap: float = 0.8  # or the share of its content words the chunks or comment use
     quote: float = 0.45  # a composed reply's quote: its cosine with the comment, at least
     praise_sentences: int = 3  # longest reply to thanks or praise, in sentences
 
@@ -59,8 +60,9 @@ THRESHOLDS = Thresholds()
 # How every reason of these checks begins, and the length cap's (a reply failing only these
 # may be replaced by a composed one; a link, a contact or a leak says something else is going
 # on).
-PREFIXES = ("incoherent:", "out of role:", "off topic:", "ungrounded:", "does not fit:",
-            "the reply has no words", "the reply is in ", "reply is ")
+PREFIXES = ("incoherent:", "out of role:", "formatting:", "off topic:", "ungrounded:",
+            "contradicts:",
+            "does not fit:", "the reply has no words", "the reply is in ", "reply is ")
 
 
 _TAG = re.compile(r"<\|?/?\s*[a-z_]{2,20}\s*\|?>|^\s*(?:user|assistant|system|comment|"
@@ -82,6 +84,32 @@ _ROLE = re.compile(
     r"(?:subscribe|follow me|stay tuned)\b)",
     re.I,
 )
+# An assistant's phrases, in any reply: the creator never writes them.
+_ASSISTANT = re.compile(
+    r"\b(?:(?:thank you|thanks) for (?:your|the) (?:thoughtful|insightful|interesting|"
+    r"detailed) (?:question|comment)|here to help|(?:I'?d|I would|I'?ll|I will) be (?:happy|"
+    r"glad) to (?:help|assist|provide|answer|explain)|happy to (?:help|assist)|feel free to|"
+    r"don'?t hesitate|let me know if|if you have any (?:more |other |further )?questions|"
+    r"I hope (?:this|my) (?:answer|response|explanation|information)|"
+    r"(?:the|your) (?:viewer|user)(?:'s)?\b|in the (?:provided |given )?context|based on the "
+    r"(?:provided |given )?(?:information|text|article|excerpts?|context)|according to the "
+    r"(?:provided |given )?(?:text|excerpts?|context|information))|"
+    # the creator in the third person: the reply is his own words
+    r"\bthe (?:article|excerpt|author)s? (?:discusses|mentions|suggests|explains|describes|"
+    r"states|provides|notes|says|covers|compares|lists|shows|uses|includes|focuses)\b|"
+    r"\bshaw(?:'s| (?:suggests|recommends|says|explains|mentions|notes|writes|uses|thinks|"
+    r"believes|covers|discusses)\b)|according to shaw", re.I)
+# Markdown an answer must not carry (a YouTube comment shows it as raw marks): list items,
+# headings, bold or italics with stars, code fences and inline code.
+_MARKDOWN = re.compile(r"^\s*(?:[-*•+]|\d{1,2}[.)])\s+\S|^\s*#{1,6}\s|\*\*[^*\n]+\*\*|"
+                       r"__[^_\n]+__|```|`[^`\n]+`", re.M)
+# A comment that asks for code may get it.
+_WANTS_CODE = re.compile(r"\b(?:code|script|snippet|syntax|function|command|python|sql)\b", re.I)
+# A reply pointing at something it does not show ("the following equation", "see below"),
+# most often copied from an excerpt that had it: in a comment thread it reads as broken.
+_POINTS = re.compile(r"\b(?:the|these) following (?:equation|figure|image|code|steps?|example|"
+                     r"table|formula)s?\b|\b(?:shown|see|seen|as) (?:below|above)\b|"
+                     r"\bthis (?:figure|equation|image|plot|table)\b", re.I)
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:%|[a-zA-Zµ]{1,4}\b)?")
 # Words the signature, the creator's name and the chat's own roles bring in anywhere.
 _OWN = {"shawgpt", "shaw", "shawhin", "talebi", "youtube", "i", "ok", "okay", "hey", "hi"}
@@ -146,6 +174,10 @@ def coherence_reasons(body: str, known: str) -> list[str]:
     if (tail and (tail[-1].isalnum() or tail[-1] in ",;:-–—(/&") and not ACK.search(tail[-3:])
             and not re.search(r"://|^www\.|\w\.\w", last)):
         reasons.append("incoherent: the reply stops mid-sentence")
+    points = _POINTS.search(body)  # copied from a chunk or not: the reply has no figure
+    if points:
+        reasons.append(f"incoherent: points to something the reply does not show "
+                       f"({points.group(0)!r})")
     tag = _TAG.search(body)
     if tag:
         reasons.append(f"incoherent: stray tag or role label {tag.group(0).strip()!r}")
@@ -153,12 +185,24 @@ def coherence_reasons(body: str, known: str) -> list[str]:
 
 
 def role_reasons(body: str, known: str = "") -> list[str]:
-    """Talk about the prompt, the chat or itself; a phrase the comment or the chunks use
-    ("the prompt" in an article on prompt engineering) is theirs, not the bot's."""
+    """Talk about the prompt, the chat or itself, or an assistant's phrase; a phrase the
+    comment or the chunks use ("the prompt" in an article on prompt engineering) is theirs,
+    not the bot's."""
     low = known.casefold()
     for found in _ROLE.finditer(body):
         if found.group(0).casefold() not in low:
             return [f"out of role: talks about itself or the prompt ({found.group(0)!r})"]
+    for found in _ASSISTANT.finditer(body):
+        if found.group(0).casefold() not in low:
+            return [f"out of role: an assistant's phrase ({found.group(0)!r})"]
+    return []
+
+
+def format_reasons(body: str, comment: str) -> list[str]:
+    """Markdown in a reply to a comment that did not ask for code."""
+    found = _MARKDOWN.search(body)
+    if found and not _WANTS_CODE.search(comment):
+        return [f"formatting: markdown in a plain-text reply ({found.group(0).strip()[:30]!r})"]
     return []
 
 
@@ -198,8 +242,12 @@ def grounding_reasons(body: str, comment: str, sources: Sequence[Source], embed:
     stated = claims(body)
     if not stated:
         return reasons
-    support = [t for s in sources for t in sentences(s.text)] + sentences(comment)
-    vocab = content_words(known)
+    # What the comment asks is not evidence: an answer that restates the question's guess
+    # as fact ("the variable loadings of each of the 21 PCs") was grounded by it.
+    stated_by_viewer = [s for s in sentences(comment) if not s.rstrip().endswith("?")]
+    support = [t for s in sources for t in sentences(s.text)] + stated_by_viewer
+    vocab = content_words("\n".join([*stated_by_viewer, *(s.text for s in sources),
+                                      *(s.file for s in sources)]))
     vecs = embed(stated + support)
     sims = similarities(vecs[: len(stated)], vecs[len(stated) :]) if support else None
     for k, sentence in enumerate(stated):
@@ -225,9 +273,13 @@ def content_reasons(body: str, comment: str, sources: Sequence[Source], embed: E
                     question: bool | None = None) -> list[str]:
     """Every content check's reasons, in the order a reviewer would want to read them."""
     known = known_text(comment, sources)
-    reasons = coherence_reasons(body, known) + role_reasons(body, known)
+    reasons = (coherence_reasons(body, known) + role_reasons(body, known)
+               + format_reasons(body, comment))
     reasons += fit_reasons(body, comment, praise, question)
     if praise:
         return reasons + praise_reasons(body, comment, th.praise_sentences)
+    from shawgpt.safety.contradict import contradiction_reasons
+
     return (reasons + topic_reasons(body, comment, embed, th)
-            + grounding_reasons(body, comment, sources, embed, th))
+            + grounding_reasons(body, comment, sources, embed, th)
+            + contradiction_reasons(body, sources, embed))

@@ -41,6 +41,26 @@ _OFFER = re.compile(r"\b(?:(?:I'?d|I would|I'?ll|I will) be (?:happy|glad) to|ha
 _SORRY = re.compile(r"\b(?:sorry|apologi[sz]e\w*)\b", re.I)
 
 
+# "The article does not cover that": honest, and what the prompt asks for when the excerpts
+# hold no answer, but a person decides whether to post a non-answer under the creator's name.
+_NOT_COVERED = re.compile(r"\b(?:the|my|this) (?:article|post|video|excerpts?)s? (?:does not|"
+                          r"doesn'?t|do not|don'?t) (?:\w+ ){0,2}(?:cover|go into|mention|"
+                          r"discuss|address|provide|include|say)", re.I)
+
+
+ECHO_WORDS = 10  # consecutive words of the comment that a reply may not repeat
+
+
+def _echo(body: str, comment: str, n: int = ECHO_WORDS) -> str:
+    """The first run of `n` words the reply copies from the comment, or "" (a model that
+    parrots the question, or the attacker's text, back under the creator's name)."""
+    said = re.findall(r"[\w']+", comment.casefold())
+    grams = {tuple(said[i:i + n]) for i in range(len(said) - n + 1)}
+    ours = re.findall(r"[\w']+", body.casefold())
+    return next((" ".join(ours[i:i + n]) for i in range(len(ours) - n + 1)
+                 if tuple(ours[i:i + n]) in grams), "")
+
+
 def praise_reasons(body: str, comment: str, max_sentences: int) -> list[str]:
     """A reply to thanks or praise: thanks or acknowledges, briefly, claims nothing and
     offers nothing."""
@@ -79,4 +99,9 @@ def fit_reasons(body: str, comment: str, praise: bool, question: bool | None = N
         reasons.append("does not fit: thanks that ignore the viewer's complaint or suggestion")
     if _AWKWARD.search(body):
         reasons.append("does not fit: an awkward emoji")
+    echoed = _echo(body, comment)
+    if echoed:
+        reasons.append(f"does not fit: repeats the comment (\"{echoed[:60]}\")")
+    if _NOT_COVERED.search(body):
+        reasons.append("does not fit: says the article does not cover it (a person decides)")
     return reasons

@@ -35,11 +35,14 @@ from shawgpt.errors import ConfigError
 from shawgpt.index.store import Source
 from shawgpt.models.base import Prompt
 from shawgpt.safety.content import Checks, content_reasons
+from shawgpt.safety.signature import (
+    ARTEFACTS,
+    cut_run_on,
+    strip_signature,
+    trim_unfinished,
+)
 
 DEFAULT_BLOCKLIST = Path(__file__).with_name("blocklist.txt")
-# Chat-template tokens, and the data delimiters of reply/prompts.py when the model echoes them.
-_ARTEFACTS = re.compile(r"\[/?INST\]|</s>|<s>|<\|im_(start|end)\|>(assistant)?|<\|endoftext\|>|"
-                        r"</?\s*(comment|chunk)\s*>", re.I)
 _TLDS = (r"com|net|org|io|ai|co|biz|info|xyz|ru|cn|me|ly|gg|app|dev|tk|us|uk|de|site|online|"
          r"top|link|click|shop|store|tv|to|in|sh|fm|page|blog|news|edu|gov|live|pro|club|win")
 _URL = re.compile(
@@ -122,45 +125,6 @@ def load_blocklist(extra: Path | None = None) -> tuple[str, ...]:
             raise ConfigError(f"cannot read blocklist {path}: {exc}") from None
         terms += [r.strip() for r in rows if r.strip() and not r.lstrip().startswith("#")]
     return tuple(dict.fromkeys(terms))
-
-
-def _signature_pattern(signature: str) -> re.Pattern[str]:
-    """The signature with any dash (hyphen, en, em, minus) and optional spaces before it."""
-    name = signature.lstrip("-–—− ").strip()
-    return re.compile(r"[ \t]*[-–—−~]*[ \t]*" + re.escape(name) + r"\b[ \t]*[.!]?", re.I)
-
-
-def strip_signature(text: str, signature: str) -> str:
-    body = _signature_pattern(signature).sub("", text)
-    body = re.sub(r"[ \t]+\n", "\n", body)
-    return re.sub(r"\n{3,}", "\n\n", body).strip()
-
-
-def enforce_signature(text: str, signature: str) -> str:
-    """Remove every signature the model wrote and put one at the end, on its own line."""
-    body = strip_signature(text, signature)
-    return f"{body}\n{signature}" if body else signature
-
-
-def trim_unfinished(text: str) -> str:
-    """Cut a reply that ran out of tokens back to its last full sentence, when there is one.
-
-    Unfinished: ending in a word, or in a comma, colon, dash or opening bracket (the token
-    cap can fall there too, or on the dash of a signature the model began). An emoji or a
-    closing mark ends a reply as well as a full stop does."""
-    text = text.rstrip()
-    if not text or not (text[-1].isalnum() or text[-1] in ",;:-–—(/&"):
-        return text
-    end = max(text.rfind(p) for p in (". ", "! ", "? ", ".\n", "!\n", "?\n"))
-    return text[: end + 1] if end > len(text) * 0.3 else text
-
-
-def clean_reply(text: str, signature: str) -> tuple[str, str]:
-    """(reply, status) for raw model output: artefacts removed, signed, or `error`."""
-    text = trim_unfinished(_ARTEFACTS.sub("", text).strip())
-    if not strip_signature(text, signature):
-        return "", "error"
-    return enforce_signature(text, signature), "ok"
 
 
 def is_short_praise(comment: str) -> bool:
@@ -270,7 +234,9 @@ def review(raw: str, comment: str, prompt: Prompt, sources: Sequence[Source], po
 
         heard = comment_reason(comment, checks.languages)
         reasons += [heard] if heard else []
-    text = _ARTEFACTS.sub("", raw).strip()
+    text = whole = ARTEFACTS.sub("", raw).strip()
+    if not edited:
+        text = cut_run_on(text, policy.signature)
     body = strip_signature(text if edited else trim_unfinished(text), policy.signature)
     if not body:
         return Verdict("", "error", [*reasons, "the model wrote nothing usable"])
@@ -283,7 +249,8 @@ def review(raw: str, comment: str, prompt: Prompt, sources: Sequence[Source], po
         found = _ACTIVE.search(body)
         assert found is not None
         reasons.append(f"reply contains HTML or Markdown active content: {found.group(0)[:40]}")
-    blocked = blocked_reasons(body, prompt, policy)
+    # a leak or a never-post term anywhere in what the model wrote, run-on text included
+    blocked = blocked_reasons(body if edited else whole, prompt, policy)
     reasons += blocked
     if checks is not None and not blocked:
         reasons += _content(body, comment, sources, checks, praise, question)

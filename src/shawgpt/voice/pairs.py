@@ -44,7 +44,10 @@ def strip_signature(reply: str, signature: str) -> str:
 
 
 def read_pairs(path: Path, signature: str, comment_column: str | None = None,
-               reply_column: str | None = None, encoding: str | None = None) -> Pairs:
+               reply_column: str | None = None, encoding: str | None = None,
+               least: int = MIN_PAIRS) -> Pairs:
+    """The usable pairs of the file; fewer than `least` is an InputError (training needs
+    MIN_PAIRS; examples in the prompt need one)."""
     table = read_table(path, encoding)
     c_col = pick_column(table.columns, comment_column, COMMENT_COLUMNS, "comment",
                         "--comment-column")
@@ -64,8 +67,9 @@ def read_pairs(path: Path, signature: str, comment_column: str | None = None,
         pairs.rows.append(n)
         digest.update(json.dumps([comment, reply], ensure_ascii=False).encode() + b"\n")
     pairs.data_hash = digest.hexdigest()[:16]
-    if len(pairs.comments) < MIN_PAIRS:
+    if len(pairs.comments) < least:
+        need = f"finetune needs at least {least}" if least == MIN_PAIRS else \
+            f"at least {least} needed"
         raise InputError(f"{path} has {len(pairs.comments)} usable pairs ({pairs.skipped} "
-                         f"rows with an empty comment or reply skipped); finetune needs at "
-                         f"least {MIN_PAIRS}")
+                         f"rows with an empty comment or reply skipped); {need}")
     return pairs
