@@ -28,8 +28,8 @@ def _known(spec: str, engine: str) -> str:
     k = known(spec)
     if k is None:
         return ""
-    first, last = k.parts[0].package, k.parts[-1].package.rsplit("part", 1)[-1]
-    source = f"{first}..{last} {k.version}" if k.parts else "the hub"
+    source = (f"{k.parts[0].package}..{k.parts[-1].package.rsplit('part', 1)[-1]} "
+              f"{k.version}" if k.parts else "the hub")
     return (f"{k.file} ({k.size / 1e9:.2f} GB, {k.license}; assembled from {source}, "
             f"sha256 {k.sha256[:12]}… checked; or {k.hub}@{k.revision[:12]} on a hub), {engine}")
 

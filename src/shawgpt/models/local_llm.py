@@ -60,18 +60,17 @@ def converted_folder(gguf: Path, cache: Path) -> Path:
 def base_path(spec: str, cache: Path) -> str:
     """What transformers loads for a model setting: a package's or the catalog's GGUF as
     its cached de-quantized folder, anything else (a folder, a hub id) as given."""
-    from shawgpt.models.catalog import known, materialize, release
+    from shawgpt.models.catalog import known, materialize, release, target
 
     if spec.startswith("pypi:"):
         return str(cached_gguf(spec[len("pypi:"):], cache))
     k = known(spec)
     if k is None:
         return spec
-    gguf = materialize(k, cache)
-    folder = converted_folder(gguf, cache)
-    if not (folder / "model.safetensors").is_file():
+    folder = converted_folder(target(k, cache), cache)  # named without the file itself
+    if not (folder / "model.safetensors").is_file():  # assembled only to build the folder
         try:
-            dequantized(gguf, cache)
+            dequantized(materialize(k, cache), cache)
         finally:
             release(k, cache)  # the engine's cache and this folder hold the model now
     return str(folder)
