@@ -11,6 +11,11 @@ transformers' greedy tokens on the same file de-quantized, and the two log-proba
 of the engine's first token. Prints how many prompts agree on every token, the first
 token, and the largest gap in nats. Skipped cleanly when ../shared is absent. It leaves
 speed to bench_engine.py.
+
+With `--adapter FOLDER` both sides run that PEFT LoRA adapter (the engine as explicit
+branches, transformers through peft); `--random-lora R` makes one first: rank R on all
+seven projections, A and B random (B is zero in a fresh adapter, which would test nothing),
+saved in a temporary folder.
 """
 
 from __future__ import annotations
@@ -43,12 +48,32 @@ def engine_greedy(pipe: Any, ids: list[int], n: int) -> tuple[list[int], float]:
     return [int(t) for t in r.tokens[0]], float(first.scores[0])
 
 
+def random_lora(model: Any, rank: int, folder: Path) -> Path:
+    """A LoRA adapter on every projection with random A and B (seed 0), saved to folder."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(0)
+    targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    peft = get_peft_model(model, LoraConfig(r=rank, lora_alpha=2 * rank,
+                                            target_modules=targets, task_type="CAUSAL_LM"))
+    with torch.no_grad():
+        for name, p in peft.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.02)
+    peft.save_pretrained(str(folder))
+    peft.unload()  # the base model again, without the branches
+    return folder
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="qwen2.5-coder-1.5b")
     ap.add_argument("--prompts", type=int, default=8)
     ap.add_argument("--tokens", type=int, default=20)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--adapter", type=Path)
+    ap.add_argument("--random-lora", type=int, default=0, metavar="RANK")
     args = ap.parse_args()
     if not REAL.is_dir():
         print(f"skipped: {REAL} is absent")
@@ -71,12 +96,19 @@ def main() -> None:
                     if r["Comment"].strip()][:args.prompts]
     _, prompts = render_prompts(parts, comments, lambda m: None)
     s = parts.settings
-    pipe = load_pipeline(engine_source(s.llm_model, s.cache_path), s.cache_path)
     t0 = time.time()
     folder = base_path(s.llm_model, s.cache_path)
     print(f"de-quantized copy: {folder} ({time.time() - t0:.0f} s)", file=sys.stderr)
     tok = AutoTokenizer.from_pretrained(folder)
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+    adapter = args.adapter
+    if args.random_lora:
+        adapter = random_lora(model, args.random_lora, work / "random-lora")
+    if adapter is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(adapter)).eval()
+    pipe = load_pipeline(engine_source(s.llm_model, s.cache_path), s.cache_path, adapter)
     rows = []
     for comment, p in zip(comments, prompts, strict=True):
         text = tok.apply_chat_template([{"role": "system", "content": p.system},
@@ -96,7 +128,8 @@ def main() -> None:
                      "first-token gap (nats)": round(gap, 4),
                      "engine": tok.decode(ours), "transformers": tok.decode(theirs)})
         print(json.dumps(rows[-1], ensure_ascii=False), file=sys.stderr)
-    report = {"model": args.model, "prompts": len(rows), "tokens": args.tokens,
+    report = {"model": args.model, "adapter": str(adapter) if adapter else None,
+              "prompts": len(rows), "tokens": args.tokens,
               f"all {args.tokens} tokens identical": sum(r["same tokens"] for r in rows),
               "first token identical": sum(r["same first"] for r in rows),
               "largest first-token gap (nats)": max(r["first-token gap (nats)"] for r in rows),

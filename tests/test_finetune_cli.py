@@ -161,7 +161,7 @@ def test_a_full_disk_keeps_the_previous_adapter(tiny_llama: Path, tmp_path: Path
 
 
 @pytest.mark.parametrize("after_epochs", [0, 1])
-def test_ctrl_c_keeps_the_best_epoch_so_far_or_nothing(
+def test_ctrl_c_keeps_the_best_epoch_so_far_or_the_weights_and_resume_goes_on(
         tiny_llama: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         after_epochs: int) -> None:
     from shawgpt.models import finetune as ft
@@ -185,9 +185,24 @@ def test_ctrl_c_keeps_the_best_epoch_so_far_or_nothing(
         assert "Interrupted: saved adapter 'voice'" in result.stderr
         assert "epoch 1 of 1 kept" in result.stderr
         assert json.loads((folder / MANIFEST).read_text())["interrupted"] is True
-    else:
-        assert "Interrupted before the first epoch ended: nothing saved" in result.stderr
-        assert not folder.exists()
+    else:  # Ctrl-C before the first epoch was validated: the weights so far are kept
+        assert "Interrupted: saved adapter 'voice' after 10 pairs of the first epoch" in \
+            result.stderr
+        assert json.loads((folder / MANIFEST).read_text())["partial"] == 10
+    monkeypatch.setattr(ft.Trainer, "validation_loss", real)
+    resumed = finetune(tiny_llama, str(pairs), "--epochs", "3", "--resume")
+    assert resumed.exit_code == 0, resumed.stderr
+    assert f"Resuming 'voice' after {after_epochs} epoch(s)" in resumed.stderr
+    manifest = json.loads((folder / MANIFEST).read_text())
+    assert manifest["losses"]["epochs_run"] == 3 and not manifest["interrupted"]
+    assert len(manifest["losses"]["validation"]) == 3
+
+
+def test_resume_needs_the_adapter_and_the_same_pairs(tiny_llama: Path, tmp_path: Path) -> None:
+    pairs = write_pairs(tmp_path / "p.csv", 12)
+    result = finetune(tiny_llama, str(pairs), "--resume")
+    assert result.exit_code == 1
+    assert "Error: there is no adapter to resume in" in result.stderr
 
 
 def test_a_hundred_thousand_pairs_stream_with_an_estimate(
@@ -218,7 +233,7 @@ def test_a_hundred_thousand_pairs_stream_with_an_estimate(
     assert "Read 100000 rows" in result.stderr and "training on 99990, validating on 10" \
         in result.stderr
     assert "estimate: " in result.stderr and "more for all epochs at" in result.stderr
-    assert "nothing saved" in result.stderr
+    assert "after 12 pairs of the first epoch" in result.stderr
 
 
 def test_a_killed_run_leaves_the_previous_adapter(tiny_llama: Path, tmp_path: Path) -> None:

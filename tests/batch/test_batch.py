@@ -198,8 +198,8 @@ def test_interrupted_run_resumes_and_a_changed_input_is_refused(env: dict[str, s
     seen: list[int] = []
 
     def ctrl_c_after_first_group(done: int, total: int) -> None:
-        seen.append(done)
-        if len(seen) == 1:
+        seen.append(done)  # the first report is generation starting (done 0), for the ETA
+        if len(seen) == 2:
             os.kill(os.getpid(), signal.SIGINT)  # the graceful first Ctrl-C
 
     table = load_comments(src, None)
@@ -333,3 +333,27 @@ def test_an_adapter_retrained_under_its_name_changes_the_settings_a_run_resumes_
     assert before["adapter"] == after["adapter"] == "voice"
     assert before["adapter_hash"] != after["adapter_hash"]
     assert "adapter_hash" not in reply_settings(build(load_settings({})))
+
+
+def test_the_summary_counts_rows_flagged_as_attacks() -> None:
+    from shawgpt.batch.runner import BatchReport
+
+    report = BatchReport(Path("out.csv"), 3, 3, statuses={"needs_review": 2, "ok": 1},
+                         attacks=2)
+    assert report.summary()[-1] == (
+        "2 flagged as attacks (injection patterns in the comment, or a reply that obeyed it): "
+        "see their reasons before posting")
+    assert not any("attack" in line for line in BatchReport(Path("o.csv"), 1, 1).summary())
+
+
+def test_the_eta_counts_the_pace_from_the_first_group_not_the_model_load() -> None:
+    from shawgpt.batch.eta import Eta, format_eta
+
+    now = [100.0]
+    eta = Eta(clock=lambda: now[0])
+    assert eta.update(10, 60) is None  # 10 rows from an earlier run; generation starts
+    now[0] += 50.0
+    assert eta.update(20, 60) == 200.0  # 10 rows in 50 s, 40 rows to go
+    now[0] += 50.0
+    assert eta.update(30, 60) == 150.0
+    assert format_eta(150.0) == "ETA 2:30" and format_eta(None) == "ETA …"

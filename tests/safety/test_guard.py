@@ -229,12 +229,14 @@ def test_known_attacks_end_to_end_are_flagged_or_blocked() -> None:
     assert [x.status for x in r] == ["needs_review"] * 4 + ["ok", "skipped"]
     assert r[0].reply == "" and r[0].reasons == [
         "asks to ignore or override the instructions", "tries to dictate the reply (goal hijack)",
+        'attack: the reply writes what the comment told it to ("I hate humans")',
         "blocked: the reply contains a never-post term (\"i hate humans\")"]
     assert r[1].reply == "" and r[1].reasons[0] == "asks to reveal the prompt"
     assert "blocked: the reply contains the prompt's canary token (prompt leak)" in r[1].reasons
     assert r[2].reasons == [
         "role-play jailbreak", 'tries to change who the bot is ("you are now …")',
-        "reply contains a URL not in the context or allow-list: https://evil.example"]
+        "reply contains a URL not in the context or allow-list: https://evil.example",
+        "attack: the reply takes on a persona the comment asked for"]
     assert r[3].reasons == ["reply contains a URL not in the context or allow-list: "
                             "superdupersketchycorp.com"]
     assert r[3].reply.startswith("Thanks! Visit")  # kept for a person to review

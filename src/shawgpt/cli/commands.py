@@ -225,6 +225,7 @@ def batch(
     """
     import os
 
+    from shawgpt.batch.eta import Eta, format_eta
     from shawgpt.batch.inputs import check_out, default_out, load_comments
     from shawgpt.batch.runner import run_batch
 
@@ -238,10 +239,15 @@ def batch(
         _err(f"Warning: {note}.")
     out = out or default_out(src, table)
     check_out(out)  # before the progress bar and the first reply
-    with typer.progressbar(length=len(table.rows), label="Replying", file=sys.stderr) as bar:
+    eta = Eta()
+    with typer.progressbar(length=len(table.rows), label="Replying", file=sys.stderr,
+                           show_eta=False, item_show_func=lambda x: x) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.current_item = format_eta(eta.update(done, total))  # shown by item_show_func
+            bar.update(done - bar.pos)
+
         report = run_batch(parts, table, src, out, _err, restart=restart, excel=excel,
-                           progress=lambda done, _total: bar.update(done - bar.pos),
-                           include_answered=include_answered)
+                           progress=progress, include_answered=include_answered)
     if report.interrupted:
         _err(report.summary()[0])
         raise typer.Exit(130)

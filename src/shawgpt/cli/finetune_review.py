@@ -74,6 +74,8 @@ def finetune(
     reply_column: Annotated[str | None, typer.Option(help="Reply column.")] = None,
     encoding: Annotated[str | None, typer.Option(help="Encoding (default: detected).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an adapter.")] = False,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Continue NAME after Ctrl-C (same pairs file).")] = False,
 ) -> None:
     """Train a LoRA adapter in the creator's voice from their past replies (docs/finetune.md).
 
@@ -94,7 +96,7 @@ def finetune(
                    finetune_val_fraction=val_fraction, finetune_seed=seed)
     with TrainingView() as view:
         report = run_finetune(
-            parts, pairs, name, _err, use_context=not no_context, force=force,
+            parts, pairs, name, _err, use_context=not no_context, force=force, resume=resume,
             comment_column=comment_column, reply_column=reply_column, encoding=encoding,
             events=view.events(), preparing=view.preparing)
     *lines, last = view.summary(report)

@@ -83,8 +83,13 @@ class TrainingView:
         """Lines for stderr, then the last line (stdout, or stderr when interrupted)."""
         out, name = report.outcome, report.name
         if not report.saved:
-            return [f"Interrupted before the first epoch ended: nothing saved (an earlier "
+            if not out.interrupted:
+                return [f"Adapter {name!r} unchanged: no epoch of this run beat it."]
+            return [f"Interrupted before the first step ended: nothing saved (an earlier "
                     f"adapter {name!r}, if any, is unchanged)."]
+        if out.partial:
+            return [f"Interrupted: saved adapter {name!r} after {out.partial} pairs of the "
+                    f"first epoch (not validated yet); continue with --resume --name {name}."]
         before, after = out.val_before, out.val_after
         change = (after - before) / before * 100 if before else 0.0
         tokens_s = out.tokens / max(out.seconds, 1e-9)
@@ -97,7 +102,9 @@ class TrainingView:
         head = "Interrupted: saved" if out.interrupted else "Saved"
         lines.append(f"{head} adapter {name!r} to {report.folder}: validation loss "
                      f"{before:.3f} -> {after:.3f} ({change:+.0f}%), epoch "
-                     f"{out.best_epoch} of {epochs} kept. Use it with --adapter {name}.")
+                     f"{out.best_epoch} of {epochs} kept. Use it with --adapter {name}"
+                     + (f", or continue with --resume --name {name}." if out.interrupted
+                        else "."))
         return lines
 
 

@@ -51,8 +51,9 @@ class Projection:
 
 
 def _zero_points(t: Any) -> tuple[Any, Any] | None:
-    """(the engine's f16 scales, the exact zero points in f32), both rows x groups of 32, of
-    a Q4_1 or Q4_K tensor; None for any other type."""
+    """(the engine's f16 scales, the exact zero points in f32, None for Q6_K whose u8 zero
+    point 32 is exact already), both rows x groups, of a Q4_1, Q4_K or Q6_K tensor; None
+    for any other type."""
     import numpy as np
     from gguf import GGMLQuantizationType
     from gguf.quants import Q4_K
@@ -71,13 +72,18 @@ def _zero_points(t: Any) -> tuple[Any, Any] | None:
         s = np.repeat(d, 8, axis=1) * sc.reshape(rows, -1).astype(np.float32)
         mn = np.repeat(dmin, 8, axis=1) * mins.reshape(rows, -1).astype(np.float32)
         return s.astype(np.float16), mn / np.where(s == 0, 1, s)  # w = s·(q - mn/s)
+    if t.tensor_type == GGMLQuantizationType.Q6_K:  # 256: ql 128, qh 64, 16 int8 scales, d
+        raw = np.asarray(t.data).reshape(rows, -1, 210)
+        sc = raw[..., 192:208].copy().view(np.int8).astype(np.float32)
+        d = raw[..., 208:210].copy().view(np.float16).astype(np.float32)  # (rows, blocks, 1)
+        return (d * sc).reshape(rows, -1).astype(np.float16), None  # w = d·sc·(q - 32)
     return None
 
 
-def _u4_rows(gguf: Path) -> tuple[dict[bytes, tuple[str, int, Any]], set[bytes], dict[str, int]]:
-    """Each Q4_1 or Q4_K row's scales (the engine's f16 bytes) -> (tensor name, row, its
-    exact zero points); the keys seen twice with other zero points (ambiguous); and the
-    model's head counts."""
+def _u4_rows(gguf: Path) -> tuple[dict[bytes, tuple[str, int, Any]], set[bytes], dict[str, Any]]:
+    """Each Q4_1, Q4_K or Q6_K row's scales (the engine's f16 bytes) -> (tensor name, row, its
+    exact zero points or None); the keys seen twice with other zero points or in two
+    tensors (ambiguous); and the model's architecture and head counts."""
     import numpy as np
     from gguf import GGUFReader
 
@@ -86,8 +92,10 @@ def _u4_rows(gguf: Path) -> tuple[dict[bytes, tuple[str, int, Any]], set[bytes],
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read the GGUF file {gguf}: {exc}") from None
     arch = str(reader.fields["general.architecture"].contents())
-    heads = {k: int(reader.fields[f"{arch}.attention.{k}"].contents())
-             for k in ("head_count", "head_count_kv") if f"{arch}.attention.{k}" in reader.fields}
+    heads: dict[str, Any] = {
+        k: int(reader.fields[f"{arch}.attention.{k}"].contents())
+        for k in ("head_count", "head_count_kv") if f"{arch}.attention.{k}" in reader.fields}
+    heads["arch"] = arch
     rows: dict[bytes, tuple[str, int, Any]] = {}
     clash: set[bytes] = set()
     for t in reader.tensors:
@@ -97,15 +105,17 @@ def _u4_rows(gguf: Path) -> tuple[dict[bytes, tuple[str, int, Any]], set[bytes],
         scales, zps = found
         for i in range(scales.shape[0]):
             key = scales[i].tobytes()
-            if key in rows and not np.array_equal(rows[key][2], zps[i]):
+            zp = None if zps is None else zps[i]
+            if key in rows and (rows[key][2] is None or zp is None
+                                or not np.array_equal(rows[key][2], zp)):
                 clash.add(key)
-            rows[key] = (t.name.removesuffix(".weight"), i, zps[i])
+            rows[key] = (t.name.removesuffix(".weight"), i, zp)
     return rows, clash, heads
 
 
 def _u4_dequantizations(model: Any) -> list[tuple[Any, Any, Any]]:
-    """(Subtract, its scales Constant, the MatMul it feeds) of every u4 weight, whether its
-    zero point is still the engine's u4 one or already rewritten."""
+    """(Subtract, its scales Constant, the MatMul it feeds) of every u4 or u8 weight, whether
+    its zero point is still the engine's one or already rewritten."""
     import openvino as ov
 
     found = []
@@ -114,7 +124,7 @@ def _u4_dequantizations(model: Any) -> list[tuple[Any, Any, Any]]:
             continue
         w = op.input_value(0).get_node()
         if w.get_type_name() != "Convert" or \
-                w.input_value(0).get_node().get_element_type() != ov.Type.u4:
+                w.input_value(0).get_node().get_element_type() not in (ov.Type.u4, ov.Type.u8):
             continue
         node = next(iter(op.output(0).get_target_inputs())).get_node()  # the Multiply
         scales = node.input_value(1).get_node()
@@ -127,7 +137,7 @@ def _u4_dequantizations(model: Any) -> list[tuple[Any, Any, Any]]:
     return found
 
 
-def exact_zero_points(model: Any, gguf: Path) -> tuple[dict[str, Projection], dict[str, int]]:
+def exact_zero_points(model: Any, gguf: Path) -> tuple[dict[str, Projection], dict[str, Any]]:
     """Rewrite the model's rounded Q4_1 and Q4_K zero points in place as exact ones; returns each
     projection (by GGUF name, e.g. "blk.3.attn_q") and the model's head counts."""
     import numpy as np
@@ -142,9 +152,10 @@ def exact_zero_points(model: Any, gguf: Path) -> tuple[dict[str, Projection], di
         hits = [rows[k] for k in keys if k in rows]
         if len(hits) != len(keys):
             continue  # not a Q4_1/Q4_K tensor of this file: left as the engine built it
-        zp = np.stack([z for _, _, z in hits])
-        sub.input(1).replace_source_output(
-            ops.constant(zp.astype(np.float16).reshape(shape)).output(0))
+        if all(z is not None for _, _, z in hits):  # Q4_1, Q4_K: the exact zero points
+            zp = np.stack([z for _, _, z in hits])
+            sub.input(1).replace_source_output(
+                ops.constant(zp.astype(np.float16).reshape(shape)).output(0))
         names = {name for name, _, _ in hits}
         if matmul is not None and len(names) == 1 and not clash.intersection(keys):
             projections[names.pop()] = Projection(matmul, np.array([row for _, row, _ in hits]))
@@ -176,13 +187,17 @@ def lora_weights(folder: Path) -> tuple[float, dict[str, tuple[Any, Any]]]:
     return scale, {name: (ab["A"], ab["B"]) for name, ab in pairs.items()}
 
 
+# architectures whose q and k rows convert_hf_to_gguf permutes (qwen2 it leaves as they are)
+_PERMUTED = {"llama"}
+
+
 def _permute(w: Any, heads: int) -> Any:
     """llama.cpp's row order for q and k (convert_hf_to_gguf's `permute`)."""
     return (w.reshape(heads, 2, w.shape[0] // heads // 2, *w.shape[1:])
             .swapaxes(1, 2).reshape(w.shape))
 
 
-def add_lora(projections: dict[str, Projection], heads: dict[str, int], folder: Path,
+def add_lora(projections: dict[str, Projection], heads: dict[str, Any], folder: Path,
              label: str) -> None:
     """Add the adapter's branches to the model the projections belong to, in place."""
     import numpy as np
@@ -192,10 +207,10 @@ def add_lora(projections: dict[str, Projection], heads: dict[str, int], folder: 
     missing = sorted(set(weights) - set(projections))
     layers = {name.split(".")[1] for name in projections}
     if missing and all(name.split(".")[1] in layers for name in missing):
-        # a layer of this model whose projection is not u4 (Q6_K in a Q4_K_M file): the
-        # engine's u8 weights take no branch yet, transformers runs the adapter
-        raise NotForEngine(f"the engine adds LoRA to Q4_1 and Q4_K projections only, and "
-                           f"{missing[0]} is another type")
+        # a layer of this model whose projection is of another type (Q8_0, f16): the
+        # engine's weights of that type take no branch yet, transformers runs the adapter
+        raise NotForEngine(f"the engine adds LoRA to Q4_1, Q4_K and Q6_K projections only, "
+                           f"and {missing[0]} is another type")
     if missing:
         raise ModelError(f"the adapter {label} was trained for another base model "
                          f"({missing[0]} is not a projection of it)")
@@ -205,7 +220,8 @@ def add_lora(projections: dict[str, Projection], heads: dict[str, int], folder: 
         if b.shape[0] != len(p.rows) or a.shape[1] != n_in:
             raise ModelError(f"the adapter {label} was trained for another base model "
                              f"({name}: {b.shape[0]}x{a.shape[1]}, not {len(p.rows)}x{n_in})")
-        if name.endswith((".attn_q", ".attn_k")):  # peft's rows, in the GGUF's order
+        if name.endswith((".attn_q", ".attn_k")) and heads.get("arch") in _PERMUTED:
+            # peft's rows, in the GGUF's order: llama.cpp permutes q and k of llama models
             b = _permute(b, heads["head_count" if name.endswith("q") else "head_count_kv"])
         b = (scale * b[p.rows]).astype(np.float32)  # and in the engine's
         x = p.matmul.input_value(0)

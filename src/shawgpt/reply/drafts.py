@@ -13,7 +13,9 @@ When none passes and the comment itself raised no flag:
 - thanks or praise gets one of the creator's short thank-you lines from the same file.
 
 The composed reply goes through the same checks; if it fails, the best candidate stays
-`needs_review`. It leaves generation to the backends and the checks to safety/.
+`needs_review`. A draft that carried out an instruction of the comment's (an "attack:"
+reason, safety/obeyed.py) marks the comment as an attack: it gets no fallback, and no other
+draft is `ok`. It leaves generation to the backends and the checks to safety/.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from shawgpt.retrieval.gate import is_praise, is_question
 from shawgpt.safety.content import PREFIXES, Embedded
 from shawgpt.safety.fit import MIXED
 from shawgpt.safety.guard import Checks, Policy, Verdict, review
+from shawgpt.safety.obeyed import ATTACK
 from shawgpt.safety.text import cosine, sentences
 
 VOICE_FILE = "voice.txt"
@@ -143,6 +146,11 @@ def settle(candidates: Sequence[str], comment: str, prompt: Prompt, sources: Seq
     verdicts = [review(c, comment, prompt, sources, policy, input_reasons,
                        checks=checks, praise=praise, question=question)
                 for c in candidates]
+    attack = [r for v in verdicts for r in v.reasons if r.startswith(ATTACK)]
+    if attack:  # one draft that obeyed the comment marks it an attack: no draft, no fallback
+        best = min(verdicts, key=lambda v: (_RANK.get(v.status, 3), len(v.reasons)))
+        return replace(best, status="needs_review" if best.reply else best.status,
+                       reasons=list(dict.fromkeys([*best.reasons, *attack])))
     passing = [v for v in verdicts if v.status == "ok"]
     if passing and checks is not None and len(passing) > 1:
         near = [cosine(*checks.embed([v.reply, comment])) for v in passing]

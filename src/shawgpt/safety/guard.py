@@ -10,7 +10,9 @@ artefacts, then applies deterministic rules to every reply:
   allow-list (flagged);
 - no HTML or Markdown active content: tags, links, images, `javascript:` (flagged);
 - the prompt's canary token, a long verbatim run of the prompt's own instructions, or a
-  term from the never-post word list (blocked: the reply text is withheld).
+  term from the never-post word list (blocked: the reply text is withheld);
+- any sign that the model carried out an instruction of the comment's (obeyed.py: reasons
+  starting "attack:", read on everything the model wrote).
 
 With `checks` (content.py, language.py), also what the reply says: on topic, grounded,
 coherent, in role, fit for the comment, in the comment's language, and the comment in one
@@ -35,6 +37,7 @@ from shawgpt.errors import ConfigError
 from shawgpt.index.store import Source
 from shawgpt.models.base import Prompt
 from shawgpt.safety.content import Checks, content_reasons
+from shawgpt.safety.obeyed import obeyed_reasons
 from shawgpt.safety.signature import (
     ARTEFACTS,
     cut_run_on,
@@ -244,7 +247,10 @@ def review(raw: str, comment: str, prompt: Prompt, sources: Sequence[Source], po
     body = body if edited else fit_length(body, cap)
     if len(body) > cap:
         reasons.append(f"reply is {len(body)} characters, over the cap of {cap}")
-    reasons += contact_reasons(body, "\n".join(s.text for s in sources), policy.allow_urls)
+    context = "\n".join(s.text for s in sources)
+    reasons += contact_reasons(body, context, policy.allow_urls)
+    if not edited:  # a person's edit carries out nobody's instruction
+        reasons += obeyed_reasons(whole, comment, context)
     if _ACTIVE.search(body):
         found = _ACTIVE.search(body)
         assert found is not None

@@ -65,21 +65,27 @@ def warm_up(codes: tuple[str, ...]) -> None:
     zipf_frequency("the", "en")
 
 
+_NEEDS_TOKENIZER = {"zh", "ja", "ko"}
+
+
 def english_share(text: str, other: str = "") -> float:
-    """The share of the text's words that are common English words (wordfreq), and not
-    commoner in the `other` language ("die", "el", "por" are English words too)."""
+    """The share of the text's letters in common English words (wordfreq), not commoner in
+    the `other` language ("die", "el", "por" are English words too)."""
     from wordfreq import available_languages, zipf_frequency
 
     words = [w.lower() for w in _WORD.findall(text)]
     if not words:
         return 1.0
-    rival = other if other in available_languages() else ""
+    # Chinese, Japanese and Korean words need tokenizers wordfreq leaves optional (jieba,
+    # mecab); their words are never common English words anyway.
+    rival = other if other in available_languages() and other not in _NEEDS_TOKENIZER else ""
 
     def english(w: str) -> bool:
         f = zipf_frequency(w, "en")
         return f >= 3.0 and (not rival or f >= zipf_frequency(w, rival))
 
-    return sum(map(english, words)) / len(words)
+    # by letters, so a run of Chinese or Japanese (one "word" to the pattern) weighs its length
+    return sum(len(w) for w in words if english(w)) / sum(len(w) for w in words)
 
 
 def detect(text: str, allowed: tuple[str, ...]) -> tuple[str, str] | None:

@@ -17,7 +17,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +87,24 @@ def examples(parts: Parts, pairs: Pairs, use_context: bool, say: Say,
     return out
 
 
+def resume_point(folder: Path, pairs: Pairs, base_model: str) -> dict[str, Any]:
+    """The manifest of the adapter `--resume` continues, checked against this run."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise InputError(f"there is no adapter to resume in {folder}; train one first "
+                         f"(without --resume)") from None
+    if manifest.get("base_model") != base_model:
+        raise InputError(f"the adapter in {folder} was trained on "
+                         f"{manifest.get('base_model')}, not {base_model}")
+    if manifest.get("data", {}).get("hash") != pairs.data_hash:
+        raise InputError(f"the adapter in {folder} was trained on other pairs; --resume "
+                         f"needs the same file")
+    return dict(manifest)
+
+
 def run_finetune(parts: Parts, src: Path, name: str, say: Say, *, use_context: bool = True,
-                 force: bool = False, comment_column: str | None = None,
+                 force: bool = False, resume: bool = False, comment_column: str | None = None,
                  reply_column: str | None = None, encoding: str | None = None,
                  events: Events | None = None,
                  preparing: Callable[[int, int], None] | None = None) -> FinetuneReport:
@@ -97,21 +113,47 @@ def run_finetune(parts: Parts, src: Path, name: str, say: Say, *, use_context: b
     s = parts.settings
     if s.backend == "openai":
         raise InputError("finetune trains a local model; the openai backend cannot be tuned")
-    target = check_name(parts, name, force)
+    target = check_name(parts, name, force or resume)
     pairs = read_pairs(src, s.signature, comment_column, reply_column, encoding)
     cfg = TrainConfig.from_settings(s)
+    prior = resume_point(target, pairs, s.llm_model) if resume else {}
+    epochs_before = int(prior.get("losses", {}).get("epochs_run", 0))
+    if resume:
+        if epochs_before >= cfg.epochs:
+            raise InputError(f"the adapter {name!r} has run {epochs_before} of "
+                             f"{cfg.epochs} epochs already; ask for more with --epochs")
+        cfg = replace(cfg, epochs=cfg.epochs - epochs_before)
     train_i, val_i = split(len(pairs.comments), s.finetune_val_fraction, s.finetune_seed)
     say(f"Read {pairs.read} rows of {src}: {len(pairs.comments)} pairs, {pairs.skipped} "
         f"skipped (an empty comment or reply); training on {len(train_i)}, validating on "
         f"{len(val_i)}, {'with the context reply retrieves' if use_context else 'no context'}.")
     exs = examples(parts, pairs, use_context, say, preparing)
     model, tokenizer, path = load_base(s.llm_model, s.device, s.cache_path)
+    over = [pairs.rows[i] for i, ex in enumerate(exs)
+            if len(tokenizer(ex.reply, add_special_tokens=False)["input_ids"]) > s.max_new_tokens]
+    if over:  # the model would learn replies that `reply` then cuts off
+        say(f"Warning: {len(over)} of {len(exs)} replies are longer than max_new_tokens "
+            f"({s.max_new_tokens} tokens), rows {', '.join(map(str, over[:8]))}"
+            f"{' …' if len(over) > 8 else ''}; replies to such comments will be cut.")
     model = add_lora(model, cfg)
+    if resume:
+        from peft import set_peft_model_state_dict
+        from safetensors.torch import load_file
+
+        set_peft_model_state_dict(model, load_file(str(target / "adapter_model.safetensors")))
+        say(f"Resuming {name!r} after {epochs_before} epoch(s)"
+            f"{' and part of one' if prior.get('partial') else ''}: "
+            f"{cfg.epochs} to go.")
     trainer = Trainer(model, tokenizer, cfg, events)
-    outcome = trainer.run([exs[i] for i in train_i], [exs[i] for i in val_i])
+    before = prior.get("losses", {}).get("validation_before")
+    outcome = trainer.run([exs[i] for i in train_i], [exs[i] for i in val_i], before)
     report = FinetuneReport(name, target, pairs, len(train_i), len(val_i), outcome, False)
     if outcome.best_state is None:
-        return report  # interrupted before the first epoch ended: nothing to keep
+        return report  # interrupted before the first step ended: nothing to keep
+    kept = prior.get("losses", {}).get("validation_after")
+    if resume and not prior.get("partial") and kept is not None and outcome.val_after >= kept:
+        say(f"No epoch beat the adapter's validation loss ({kept:.4f}); it is unchanged.")
+        return report
     folder = model_folder(path)
     report.manifest = {
         "format": 1, "name": name, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -125,10 +167,13 @@ def run_finetune(parts: Parts, src: Path, name: str, say: Say, *, use_context: b
                      "top_k": s.top_k, "gate": s.gate, "hybrid": s.hybrid,
                      "signature": s.signature, "max_comment_chars": s.max_comment_chars},
         "losses": {"validation_before": outcome.val_before,
-                   "validation_after": outcome.val_after, "best_epoch": outcome.best_epoch,
-                   "epochs_run": len(outcome.val_losses), "train": outcome.train_losses,
-                   "validation": outcome.val_losses},
-        "interrupted": outcome.interrupted,
+                   "validation_after": outcome.val_after,
+                   "best_epoch": outcome.best_epoch and epochs_before + outcome.best_epoch,
+                   "epochs_run": epochs_before + len(outcome.val_losses),
+                   "train": prior.get("losses", {}).get("train", []) + outcome.train_losses,
+                   "validation": prior.get("losses", {}).get("validation", [])
+                   + outcome.val_losses},
+        "interrupted": outcome.interrupted, "partial": outcome.partial,
         "training": {"tokens": outcome.tokens, "reply_tokens": outcome.reply_tokens,
                      "seconds": round(outcome.seconds, 1),
                      "tokens_per_s": round(outcome.tokens / max(outcome.seconds, 1e-9), 1)},
