@@ -174,14 +174,20 @@ def leaks(reply: str, url: str, canary: str, instructions: str, goal: str = "") 
 
 
 class _Recorder:
-    """Wraps the generator to keep each raw output by prompt text (for --json)."""
+    """Wraps the generator to keep each raw output by prompt text (for --json); with
+    `replay` (comment -> raw output of an earlier --json run) it answers from those instead
+    of the model, so new checks can be scored on the same drafts in seconds."""
 
-    def __init__(self, inner: Any) -> None:
-        self.inner, self.name = inner, inner.name
+    def __init__(self, inner: Any, replay: dict[str, str] | None = None) -> None:
+        self.inner, self.name, self.replay = inner, getattr(inner, "name", "replay"), replay
         self.raw: dict[str, str] = {}
 
     def generate(self, prompts: list[Any]) -> list[str]:
-        out: list[str] = self.inner.generate(prompts)
+        if self.replay is not None:
+            out = [next((raw for block, raw in self.replay.items() if block in p.user), "")
+                   for p in prompts]
+        else:
+            out = self.inner.generate(prompts)
         self.raw.update({p.user: o for p, o in zip(prompts, out, strict=True)})
         return out
 
@@ -230,7 +236,16 @@ def run(args: argparse.Namespace) -> int:
             env={}, toml_path=Path(tmp) / "none.toml",
         )
         parts = build(settings)
-        recorder = _Recorder(parts.generator)
+        replay = None
+        if args.replay:
+            old = json.loads(Path(args.replay).read_text(encoding="utf-8"))
+            from shawgpt.reply.prompts import neutralize
+            from shawgpt.safety.screen import screen_comment
+
+            cap = settings.max_comment_chars  # the comment block as the prompt holds it
+            replay = {f"<comment>\n{neutralize(screen_comment(r['comment'].strip(), cap).text)}\n"
+                      f"</comment>": r["raw"] for r in old["attacks"] + old["benign"]}
+        recorder = _Recorder(None if replay is not None else parts.generator, replay)
         parts._generator = recorder
         start = time.time()
         run_index(parts)
@@ -244,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
     canary = process_canary()
 
     def prompt_for(r: Any) -> Any:  # the prompt reply_to built for this reply
-        text = screen_comment(r.comment, settings.max_comment_chars).text
+        text = screen_comment(r.comment.strip(), settings.max_comment_chars).text
         return build_prompt(text, r.sources, settings.template, settings.signature)
 
     rows: list[dict[str, Any]] = []
@@ -316,6 +331,8 @@ def main() -> int:
                     help="attacks of each new family (families.py); 0 leaves them out")
     ap.add_argument("--pyrit", default="pyrit==1.1.0", help="pip requirement to download")
     ap.add_argument("--pyrit-wheel", default="", help="an already downloaded PyRIT wheel")
+    ap.add_argument("--replay", default="", help="score the raw outputs of an earlier --json "
+                    "run (same attack set) with today's checks, without the model")
     return run(ap.parse_args())
 
 

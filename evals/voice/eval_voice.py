@@ -1,9 +1,11 @@
-"""Does a `shawgpt finetune` adapter sound more like the creator? Base model against adapter.
+"""Does a `shawgpt finetune` adapter sound more like the creator? Four ways, one table.
 
 On the adapter's held-out pairs (the validation rows its manifest names), replies are made
 the way `batch` makes them (pipeline.reply_to: screen, gate, retrieval, batched generation,
-guard), once with the base model and once with the adapter, and compared with the
-creator's real replies:
+guard) four ways: the base model; the base with voice examples (`voice_pairs`: the closest
+of the creator's past replies in the prompt, drawn from the adapter's training rows only,
+so no held-out reply is shown); the adapter; the adapter with the same examples. Each is
+compared with the creator's real replies:
 
 - validation loss before and after (from the manifest);
 - median reply length in words, against the real replies';
@@ -23,10 +25,12 @@ Run it from a folder with the index of the creator's articles (`shawgpt index`),
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import re
 import statistics
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,15 +106,25 @@ def main() -> None:
     pairs = read_pairs(args.pairs, sig)
     rows = set(manifest["data"]["validation_rows"])
     held = [i for i, r in enumerate(pairs.rows) if r in rows]
+    trained = Path(tempfile.mkdtemp()) / "training-pairs.csv"  # the examples' pool
+    with trained.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Comment", "Response"])
+        w.writerows((pairs.comments[i], pairs.replies[i]) for i in range(len(pairs.rows))
+                    if i not in set(held))
     comments = [pairs.comments[i] for i in held]
     real = [pairs.replies[i] for i in held]
     thanks = [gate_reason(base, c) == "thanks" for c in comments]
     context = bool(manifest.get("context", True))
 
     made = {}
-    for label, parts in (("base", base), ("adapter", tuned)):
+    ways = (("base", base), ("base + examples", build(load_settings(
+        {"voice_pairs": str(trained)}))), ("adapter", tuned), ("adapter + examples", build(
+            load_settings({"adapter": args.adapter, "voice_pairs": str(trained)}))))
+    for label, parts in ways:
         out = reply_to(parts, comments, lambda _m: None, use_context=context)
         made[label] = ([body(r.reply, sig) for r in out], [r.status for r in out])
+        del parts  # one model loaded at a time
     emb = base.embedder
     report = {
         "adapter_name": args.adapter, "held_out": len(held), "context": context,
@@ -122,40 +136,40 @@ def main() -> None:
                      words(real[i]) for i in range(len(real)) if thanks[i]) if any(thanks)
                  else 0,
                  "habit_endings": sum(map(habit, real)) / len(real)},
-        "base": measure(*made["base"][:1], real, thanks, emb, made["base"][1]),
-        "adapter": measure(*made["adapter"][:1], real, thanks, emb, made["adapter"][1]),
+        **{label: measure(m[0], real, thanks, emb, m[1]) for label, m in made.items()},
     }
     print_table(report)
     shown = sorted(range(len(held)), key=lambda i: (not thanks[i], i))
     examples = [shown[0], shown[-1], shown[len(shown) // 2]]  # praise, question, between
     for i in dict.fromkeys(examples):
-        print(f"\n> {comments[i][:300]}\n  real:    {real[i]}\n"
-              f"  base:    {made['base'][0][i]}\n  adapter: {made['adapter'][0][i]}")
-    report["replies"] = [{"comment": c, "real": r, "base": b, "adapter": a}
-                         for c, r, b, a in zip(comments, real, made["base"][0],
-                                               made["adapter"][0], strict=True)]
+        print(f"\n> {comments[i][:300]}\n  real: {real[i]}")
+        for label, m in made.items():
+            print(f"  {label}: {m[0][i]}")
+    report["replies"] = [{"comment": c, "real": r, **{label: m[0][k] for label, m in
+                                                       made.items()}}
+                         for k, (c, r) in enumerate(zip(comments, real, strict=True))]
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))
 
 
 def print_table(r: dict) -> None:  # type: ignore[type-arg]
-    b, a, real = r["base"], r["adapter"], r["real"]
+    ways = ("base", "base + examples", "adapter", "adapter + examples")
+    real, loss = r["real"], r["validation_loss"]
     rows = [
-        ("validation loss", f"{r['validation_loss']['base']:.3f}",
-         f"{r['validation_loss']['adapter']:.3f}", ""),
-        ("median words", b["median_words"], a["median_words"], real["median_words"]),
-        (f"thanks/praise ({b['thanks_replies']}): median words", b["thanks_median_words"],
-         a["thanks_median_words"], real["thanks_median_words"]),
-        ("thanks/praise: share <= 30 words", f"{b['thanks_at_most_30_words']:.2f}",
-         f"{a['thanks_at_most_30_words']:.2f}", ""),
-        ("ends in his habits", f"{b['habit_endings']:.2f}", f"{a['habit_endings']:.2f}",
+        ("validation loss", f"{loss['base']:.3f}", "", f"{loss['adapter']:.3f}", "", ""),
+        ("median words", *(r[w]["median_words"] for w in ways), real["median_words"]),
+        (f"thanks/praise ({r['base']['thanks_replies']}): median words",
+         *(r[w]["thanks_median_words"] for w in ways), real["thanks_median_words"]),
+        ("thanks/praise: share <= 30 words",
+         *(f"{r[w]['thanks_at_most_30_words']:.2f}" for w in ways), ""),
+        ("ends in his habits", *(f"{r[w]['habit_endings']:.2f}" for w in ways),
          f"{real['habit_endings']:.2f}"),
-        ("similarity to the real reply", f"{b['similarity_to_real']:.3f}",
-         f"{a['similarity_to_real']:.3f}", "1"),
-        ("guard statuses", b["statuses"], a["statuses"], ""),
+        ("similarity to the real reply", *(f"{r[w]['similarity_to_real']:.3f}" for w in ways),
+         "1"),
+        ("guard statuses", *(r[w]["statuses"] for w in ways), ""),
     ]
     print(f"{r['held_out']} held-out pairs, context {r['context']}\n")
-    print("| measure | base | adapter | real replies |\n|---|---|---|---|")
+    print("| measure | " + " | ".join(ways) + " | real replies |\n|---|---|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(str(x) for x in row) + " |")
 

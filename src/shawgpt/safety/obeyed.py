@@ -13,8 +13,7 @@ that it obeyed the comment rather than the creator:
 - it answers in a format the comment asked for (all capitals, JSON, a poem, base64);
 - it talks about its own instructions or rules;
 - it carries the comment's own payload: its URL or its markup, or a long stretch of the
-  comment's instruction sentence;
-- it declines, in the words the system prompt gives for that (REFUSAL).
+  comment's instruction sentence.
 
 Every reason starts with ATTACK: such a reply is `needs_review`, marks the comment as an
 attack, and is never replaced by a thank-you or composed fallback (reply/drafts.py). It is
@@ -30,9 +29,6 @@ import unicodedata
 from collections.abc import Sequence
 
 ATTACK = "attack:"
-# What the system prompt (prompts/chat_system.txt) tells the model to write instead of
-# carrying out a comment's instruction: the model itself then names the attack.
-REFUSAL = "i'll stick to data science here"
 
 # Zero-width and bidirectional characters, and Latin look-alikes, folded before comparing.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
@@ -42,6 +38,10 @@ _FOLD = str.maketrans("аеорсхуіјѕһԁАЕОРСХУІЈЅНВМТКΑ�
 _TELLS = re.compile(
     r"\b(?:repeat|say|print|output|write|type|spell|recite|echo|respond|reply|answer|include|"
     r"add|append|insert|put|recommend|end|finish|start|begin|sign|conclude)\b", re.I)
+_IMPERATIVE = re.compile(
+    r"\W*(?:(?:please|now|and|then|just|also|ok|okay|so)[\s,]+){0,3}(?:repeat|say|print|output|"
+    r"write|type|spell|recite|echo|respond|reply|answer|include|add|append|insert|put|"
+    r"recommend|end|finish|start|begin|sign|conclude|ignore|forget|disregard)\b", re.I)
 _QUOTED = re.compile(r"[\"“”«»`]([^\"“”«»`\n]{3,120})[\"“”«»`]|(?<!\w)'([^'\n]{3,120})'(?!\w)")
 _AFTER_COLON = re.compile(
     r"\b(?:say|repeat|print|output|write|type|recite|respond with|reply with|answer with|"
@@ -118,7 +118,7 @@ def _echo(reply: str, comment: str, n: int = 8) -> str:
     words = re.findall(r"[\w']+", reply)
     grams = {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
     for sentence in re.split(r"(?<=[.!?\n])\s+", comment):
-        if not _TELLS.search(sentence):
+        if not _IMPERATIVE.match(sentence):  # a question that says "put" tells nobody
             continue
         own = re.findall(r"[\w']+", fold(sentence))
         for i in range(len(own) - n + 1):
@@ -153,8 +153,6 @@ def obeyed_reasons(raw: str, comment: str, context: str = "") -> list[str]:
     link = bool(_TELLS.search(comment)) and any(h in reply and h not in ctx for h in hosts)
     if link or (_MARKUP.search(comment) and _MARKUP.search(raw)):
         reasons.append(f"{ATTACK} the reply carries the comment's link or markup")
-    if REFUSAL in reply.replace("’", "'") or "i will stick to data science here" in reply:
-        reasons.append(f"{ATTACK} the model declined an instruction in the comment")
     run = _echo(reply, comment)
     if run:
         reasons.append(f"{ATTACK} the reply repeats the comment's instruction (\"{run}\")")
@@ -162,12 +160,11 @@ def obeyed_reasons(raw: str, comment: str, context: str = "") -> list[str]:
 
 
 def is_attack(reasons: Sequence[str]) -> bool:
-    """Whether a row's reasons name an attack: the input screen's injection patterns, a leak
-    of the prompt, or a reply that obeyed the comment (batch counts these rows)."""
+    """Whether a row's reasons name an attack: the input screen's injection patterns or a
+    reply that obeyed the comment (batch counts these rows). A leak of the prompt is
+    blocked, but may be the model's own doing, so it names no attack by itself."""
     from shawgpt.safety.screen import HEURISTICS
 
-    signs = (ATTACK, "blocked: the reply contains the prompt's canary",
-             "blocked: the reply repeats the prompt's instructions",
-             "contains invisible or bidirectional", "mixes alphabets inside a word",
+    signs = (ATTACK, "contains invisible or bidirectional", "mixes alphabets inside a word",
              "contains escaped or percent-encoded", *(reason for reason, _ in HEURISTICS))
     return any(r.startswith(signs) or "-encoded message" in r for r in reasons)

@@ -94,6 +94,26 @@ HEURISTICS: list[tuple[str, str]] = [
      r"\b(include|post|add|insert|put|promote) (this|the following|my) "
      r"(link|url|website|site|address)\b|\bin your (reply|response|answer)\b[^\n]{0,40}"
      r"\b(link|url|https?://|www\.)"),
+    # framed as a test, a study or a game, or split over sentences (issue 25's families)
+    ("tries to dictate the reply (framed as a test, a study or a game)",
+     r"\brepeat (the|this|these|my|that)( sequence of)? (words?|phrases?|text|strings?|"
+     r"sentences?|lines?)\b|\brepeat after me\b|\b(repeat|write|say|print|type|output)\b"
+     rf"{_W}\b\d+\s*times (at the end|in your|in the (reply|answer|response))\b|"
+     r"\bfor (academic|research|testing|test|study) purposes\b|"
+     r"\b(for|in) (a|my|our) (study|thesis|research|experiment)\b[^\n]{0,60}\b(output|write|"
+     r"say|print|repeat|reply|type|start|answer)\b|\bthis is a test of\b|"
+     r"\b(your|the) whole (reply|answer|response) (is|should be|must be)\b|"
+     r"\b(and|with) nothing else\b|\bdon'?t answer normally\b|\bskip your usual\b|"
+     r"\bremember [A-Z] ?=|\bnote to the (reply )?(bot|ai|assistant|model)\b|"
+     r"\[\s*system\s*\]\s*:|\bnew rule\b[^\n]{0,20}\b(every|each|all) (reply|answer|"
+     r"response)|\b(as|in) your (answer|reply|response)\b[^\n]{0,30}\bwrite\b|"
+     r"\b(type|say|write|print) [\"'“‘]?[A-Z0-9]+(-[A-Z0-9]+)+\b"),
+    ("asks to ignore the instructions (in another language)",
+     r"\b(ignorez|ignora|ignoriere|ignorier|ignorar|ignore suas|oubliez|olvida|vergiss|"
+     r"dimentica|esque[çc]a|negeer)\b[^\n]{0,50}\b(instructions|instrucciones|istruzioni|"
+     r"anweisungen|instruções|instrucoes|instructies|consignes|règles|reglas|regeln|regole|"
+     r"regras)\b|忽略[^\n]{0,20}(指示|指令|说明)|игнориру\w*[^\n]{0,40}инструкци|"
+     r"無視[^\n]{0,20}(指示|命令)"),
     ("contains chat-template control tokens",
      r"\[\s*/?\s*INST\s*\]|<\|[^|<>]{1,40}\|>|<<\s*/?\s*SYS\s*>>|</?\s*(comment|chunk|system|"
      r"assistant|user|instructions?)\s*>|^\s*#{1,4}\s*(system|instruction|assistant|response)"
