@@ -175,3 +175,31 @@ def test_exact_q4_k_zero_points_give_back_the_weights_the_file_defines() -> None
 
     assert error(zp.astype(np.float16).astype(np.float32)) < 2e-3
     assert error(np.round(zp)) > 10 * error(zp.astype(np.float16).astype(np.float32))
+
+
+def test_q6_k_scales_are_what_the_file_defines_so_adapters_find_their_projections() -> None:
+    """A Q6_K group of 16 is d·sc·(q - 32): the f16 scales `_zero_points` computes (the
+    bytes the engine holds, by which add_lora finds each projection) give back gguf's own
+    de-quantization as whole steps from -32 to 31."""
+    import numpy as np
+    from gguf import GGMLQuantizationType, GGUFReader
+    from gguf.quants import dequantize
+
+    from shawgpt.models.catalog import CATALOG, materialize, release
+    from shawgpt.models.openvino_weights import _zero_points
+
+    k = CATALOG["qwen2.5-coder-1.5b"]
+    try:
+        reader = GGUFReader(str(materialize(k, HOME_CACHE)))
+        t = next(t for t in reader.tensors if t.tensor_type == GGMLQuantizationType.Q6_K
+                 and t.name.startswith("blk."))
+        scales, zp = _zero_points(t)
+        ref = dequantize(t.data, t.tensor_type).reshape(scales.shape[0], -1, 16)
+    finally:
+        release(k, HOME_CACHE)
+    assert zp is None  # u8 with zero point 32: exact as the engine builds it
+    s = scales.astype(np.float32)[..., None]
+    steps = ref[np.broadcast_to(s, ref.shape) != 0] / np.broadcast_to(s, ref.shape)[
+        np.broadcast_to(s, ref.shape) != 0]
+    assert np.abs(steps - np.round(steps)).max() < 0.02
+    assert steps.min() >= -32.5 and steps.max() <= 31.5
