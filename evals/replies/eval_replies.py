@@ -121,6 +121,9 @@ def flags_of(args: argparse.Namespace) -> dict[str, Any]:
         flags["profile"] = args.profile
     if getattr(args, "voice_pairs", None):
         flags["voice_pairs"] = str(args.voice_pairs)
+    for pair in getattr(args, "set", None) or []:
+        key, _, value = pair.partition("=")
+        flags[key] = int(value) if value.isdigit() else value
     return flags
 
 
@@ -130,6 +133,8 @@ def generate(args: argparse.Namespace) -> None:
     comments = load_comments()
     if args.half:
         comments = [c for c in comments if halves(comments)[c["id"]] == args.half]
+    if args.ids:
+        comments = [c for c in comments if c["id"].startswith(args.ids)]
     records = load_labels()
     have = {(r["id"], r["mode"], r["draft"]) for r in records if "draft" in r}
     parts = parts_for(args.data_dir, **flags_of(args))
@@ -155,12 +160,18 @@ def generate(args: argparse.Namespace) -> None:
                   f"{time.monotonic() - started:.0f} s")
 
 
+def group(comment: dict[str, Any]) -> str:
+    return comment["kind"] + ("+q30" if comment["id"].startswith("q-") else "")
+
+
 def halves(comments: list[dict[str, Any]]) -> dict[str, str]:
     """id -> "calibrate" or "report": within each kind, ids ordered by hash, alternating."""
     out: dict[str, str] = {}
-    kinds = sorted({c["kind"] for c in comments})
+    # the questions written for issue 30 ("q-" ids) alternate among themselves, so the halves
+    # of the first 122 comments stay as they were labelled and calibrated
+    kinds = sorted({group(c) for c in comments})
     for kind in kinds:
-        ids = sorted((c["id"] for c in comments if c["kind"] == kind), key=text_hash)
+        ids = sorted((c["id"] for c in comments if group(c) == kind), key=text_hash)
         out.update({i: ("calibrate", "report")[k % 2] for k, i in enumerate(ids)})
     return out
 
@@ -400,7 +411,11 @@ def main() -> None:
     p = sub.add_parser("pending")
     p.add_argument("--data-dir", type=Path, default=Path("/tmp/i14/data"))
     p.add_argument("--out", type=Path, default=Path("/tmp/i14/pending.jsonl"))
+    g.add_argument("--ids", help="only the comments whose id starts with this (q- for the "
+                   "questions of issue 30)")
     for sp in (g, s, p):
+        sp.add_argument("--set", action="append", metavar="KEY=VALUE",
+                        help="a setting for this run (context_words=150, prompts_dir=DIR)")
         sp.add_argument("--profile", help="the settings profile (e.g. tiny: SmolLM2-135M)")
         sp.add_argument("--voice-pairs", type=Path,
                         help="past comments and replies whose closest go into each prompt")

@@ -43,6 +43,8 @@ from shawgpt.safety.language import reason_kind
 from shawgpt.safety.obeyed import is_attack
 
 ADDED = ("reply", "status", "sources", "reasons")
+# written too, but not required of an OUT that `review` reads (older runs lack it)
+EVIDENCE = "evidence"
 # Settings that cannot change a reply: a run may resume across a change to these.
 NOT_REPLY_SETTINGS = frozenset({
     "profile", "articles_dir", "data_dir", "cache_dir", "chroma_url", "clutter_file",
@@ -100,6 +102,13 @@ class BatchReport:
 
 def journal_path(out: Path) -> Path:
     return out.with_name(out.name + ".journal.jsonl")
+
+
+def format_evidence(evidence: Sequence[dict[str, Any]]) -> str:
+    """Each claim of the answer and the article sentence it rests on, for a CSV cell."""
+    return " | ".join(f"\"{e['claim']}\" <= \"{e['sentence']}\" ({e['file']}"
+                      f"{' p.' + str(e['page']) if e.get('page') else ''}, "
+                      f"{e['similarity']:.2f})" for e in evidence)
 
 
 def format_sources(sources: Sequence[dict[str, Any]]) -> str:
@@ -220,10 +229,11 @@ def _final(table: Table, i: int, rec: dict[str, Any]) -> dict[str, Any]:
     flagged `ok` needs review; a row not to reply to is `skipped`."""
     flags = table.flags.get(i, [])
     if i in table.skip:
-        return {"reply": "", "status": "skipped", "sources": [], "reasons": list(flags)}
+        return {"reply": "", "status": "skipped", "sources": [], "reasons": list(flags),
+                EVIDENCE: []}
     status = "needs_review" if flags and rec["status"] == "ok" else rec["status"]
     return {"reply": rec["reply"], "status": status, "sources": rec["sources"],
-            "reasons": [*flags, *rec["reasons"]]}
+            "reasons": [*flags, *rec["reasons"]], EVIDENCE: rec.get(EVIDENCE, [])}
 
 
 def _fill(parts: Parts, table: Table, hashes: list[str], journal: Journal, say: Say,
@@ -271,16 +281,17 @@ def _fill(parts: Parts, table: Table, hashes: list[str], journal: Journal, say: 
                     record(text, {"reply": rep.reply, "status": rep.status,
                                   "sources": [{"file": s.file, "page": s.page, "score": s.score}
                                               for s in rep.sources],
-                                  "reasons": list(rep.reasons)})
+                                  "reasons": list(rep.reasons),
+                                  EVIDENCE: [e.as_json() for e in rep.evidence]})
     except KeyboardInterrupt:
         return  # the second Ctrl-C: the journal holds every finished group
 
 
 def _result_of(rec: Any) -> dict[str, Any]:
     if isinstance(rec, dict):
-        return {k: rec[k] for k in ("reply", "status", "sources", "reasons")}
+        return {k: rec.get(k, []) for k in (*ADDED, EVIDENCE)}
     return {"reply": rec.reply, "status": rec.status, "sources": [],
-            "reasons": list(rec.reasons)}
+            "reasons": list(rec.reasons), EVIDENCE: []}
 
 
 def _by_prompt_size(parts: Parts, texts: list[str], say: Say) -> list[str]:
@@ -310,9 +321,10 @@ def _write_out(table: Table, done: dict[int, dict[str, Any]], out: Path, excel: 
         if comments[i] and not done[i].get("answered") and first.setdefault(comments[i], i) != i:
             reasons.append(f"same comment as row {first[comments[i]] + 1}: reply reused")
         if not jsonl:
-            added.update(sources=format_sources(added["sources"]), reasons="; ".join(reasons))
+            added.update(sources=format_sources(added["sources"]), reasons="; ".join(reasons),
+                         evidence=format_evidence(added[EVIDENCE]))
         rows.append({**row, **added})
-    columns = table.columns + [c for c in ADDED if c not in table.columns]
+    columns = table.columns + [c for c in (*ADDED, EVIDENCE) if c not in table.columns]
     write_table(out, columns, rows, jsonl, excel)
 
 

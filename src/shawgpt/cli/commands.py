@@ -150,6 +150,7 @@ def reply(
     if as_json:
         out = result.as_json()
         out["sources"] = _sources_json(result.sources)
+        out["evidence"] = [e.as_json() for e in result.evidence]
         typer.echo(_json(out))
         return
     if result.reply:
@@ -165,6 +166,11 @@ def reply(
         for s in result.sources:
             page = f" p.{s.page}" if s.page else ""
             typer.echo(f"source: {s.file}{page} score {s.score:.3f}")
+        for e in result.evidence:
+            page = f" p.{e.page}" if e.page else ""
+            typer.echo(_text(f"evidence: \"{e.claim}\" rests on \"{e.sentence}\" ({e.file}"
+                             f"{page}; similarity {e.similarity:.2f}, relevance to the "
+                             f"comment {e.relevance:.2f})"))
 
 
 @app.command()

@@ -14,6 +14,9 @@ def validate(s: Settings) -> None:
     """Reject combinations that cannot work, before any model is loaded."""
     if s.top_k < 1:
         raise ConfigError(f"top_k must be at least 1, got {s.top_k}")
+    if s.context_words < 0:
+        raise ConfigError(f"context_words must be 0 (whole chunks) or more, got "
+                          f"{s.context_words}")
     if not -1.0 <= s.cutoff <= 1.0:
         raise ConfigError(f"cutoff is a cosine similarity between -1 and 1, got {s.cutoff}")
     if s.chunk_size < 32 or not 0 <= s.chunk_overlap < s.chunk_size:

@@ -47,6 +47,9 @@ class Settings:
     chunk_overlap: int = 25
     # at most this many chunks go into the prompt
     top_k: int = 3
+    # the prompt gets only the chunks' sentences nearest the comment (with a neighbour each
+    # side), this many words in all; 0 sends the chunks whole (reply/focus.py)
+    context_words: int = 0
     # cosine similarity a chunk needs to be used; calibrated per embedding model (docs/retrieval.md)
     cutoff: float = 0.3
     # batch: a `video_title` column (fetch's) orders the chunks the comment alone found

@@ -21,6 +21,7 @@ from shawgpt.reply.wiring import Parts
 from shawgpt.retrieval.evaluate import Label, Report, score
 from shawgpt.retrieval.retrieve import retrieve
 from shawgpt.safety.content import Checks
+from shawgpt.safety.evidence import Support
 from shawgpt.safety.guard import Policy, review
 
 Say = Callable[[str], None]
@@ -33,6 +34,8 @@ class Reply:
     status: str  # ok | needs_review | skipped | error
     sources: list[Source] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    # each sentence of an answer and the article sentence it rests on (safety/evidence.py)
+    evidence: list[Support] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)  # `reasons` always, [] when there are none (as documented)
@@ -141,9 +144,17 @@ def prepare(parts: Parts, comments: Sequence[str], say: Say, use_context: bool =
     voice = parts.voice
     shown = voice.for_comments(texts) if voice is not None else [[] for _ in texts]
     return [Job(i, sc.text, list(sc.reasons), src,
-                build_prompt(sc.text, src, s.template, s.signature, parts.prompts_dir,
-                             examples=ex))
+                build_prompt(sc.text, focused(parts, sc.text, src), s.template, s.signature,
+                             parts.prompts_dir, examples=ex))
             for i, sc, src, ex in zip(wanted, screened, found, shown, strict=True)]
+
+
+def focused(parts: Parts, comment: str, sources: Sequence[Source]) -> list[Source]:
+    """What of the chunks the prompt carries (`context_words`, reply/focus.py); the checks
+    read the whole chunks."""
+    from shawgpt.reply.focus import focus
+
+    return focus(comment, sources, parts.embedder.embed_texts, parts.settings.context_words)
 
 
 def content_checks(parts: Parts) -> Checks | None:
@@ -184,7 +195,7 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
         v = settle(raw[k * n : (k + 1) * n], j.comment, j.prompt, j.sources, policy, j.reasons,
                    checks, folder)
         replies[j.index] = Reply(comments[j.index].strip(), v.reply, v.status, j.sources,
-                                 reasons=v.reasons)
+                                 reasons=v.reasons, evidence=v.evidence)
     return replies
 
 
@@ -208,7 +219,8 @@ def render_prompts(parts: Parts, texts: Sequence[str], say: Say, use_context: bo
     `finetune` trains on the same prompts."""
     s = parts.settings
     found = find_sources(parts, texts, say) if use_context and texts else [[] for _ in texts]
-    prompts = [replace(build_prompt(c, src, s.template, s.signature, parts.prompts_dir, canary),
+    prompts = [replace(build_prompt(c, focused(parts, c, src), s.template, s.signature,
+                                    parts.prompts_dir, canary),
                        draft=draft) for c, src in zip(texts, found, strict=True)]
     return found, prompts
 

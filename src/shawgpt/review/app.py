@@ -125,6 +125,9 @@ class ReviewApp(App[None]):
 
     def _sources_text(self, row: int) -> str:
         listed = self.session.items[row].sources or "none"
+        evidence = self.session.out.evidence(row)
+        if evidence:  # each sentence of the answer and the article sentence it rests on
+            listed += "\nevidence: " + evidence.replace(" | ", "\nevidence: ")
         if row not in self.quoting or self.replier is None:
             return f"sources: {listed}"
         found = self.replier.quoted(self.session.items[row].comment)

@@ -18,7 +18,7 @@ from shawgpt.batch.csvio import JSONL_SUFFIXES, Table, cell_text, read_table, wr
 from shawgpt.batch.history import comment_key, id_column
 from shawgpt.batch.inputs import pick_column
 from shawgpt.batch.journal import row_hash
-from shawgpt.batch.runner import ADDED, journal_path
+from shawgpt.batch.runner import ADDED, EVIDENCE, journal_path
 from shawgpt.errors import InputError
 
 DECISION = "decision"
@@ -64,6 +64,15 @@ class OutFile:
                              for s in value if isinstance(s, dict))
         return cell_text(value)
 
+    def evidence(self, i: int) -> str:
+        """The sentences an answer rests on, as batch wrote them ("" for older runs)."""
+        value = self.table.rows[i].get("evidence")
+        if isinstance(value, list):
+            return " | ".join(f"\"{e.get('claim')}\" <= \"{e.get('sentence')}\" "
+                              f"({e.get('file')}, {e.get('similarity', 0):.2f})"
+                              for e in value if isinstance(e, dict))
+        return cell_text(value)
+
     def key(self, i: int) -> str:
         """The row's key in the answered-comments history."""
         col = self.id_column  # a JSONL id may be a number: the key takes its text
@@ -90,7 +99,7 @@ def load_out(path: Path, column: str | None = None) -> OutFile:
         if status not in STATUSES:
             raise InputError(f"{path} row {n} has status {status!r}, which batch does not "
                              f"write; review reads batch's output")
-    inputs = [c for c in table.columns if c not in (*ADDED, DECISION)]
+    inputs = [c for c in table.columns if c not in (*ADDED, EVIDENCE, DECISION)]
     return OutFile(path, table, inputs, pick_column(inputs, column), id_column(inputs))
 
 

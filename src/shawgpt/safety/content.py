@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from shawgpt.index.store import Source
+from shawgpt.safety.evidence import OFF_QUESTION, UNSUPPORTED, EvidenceThresholds
 from shawgpt.safety.fit import fit_reasons, praise_reasons
 from shawgpt.safety.text import (
     ACK,
@@ -61,7 +62,7 @@ THRESHOLDS = Thresholds()
 # may be replaced by a composed one; a link, a contact or a leak says something else is going
 # on).
 PREFIXES = ("incoherent:", "out of role:", "formatting:", "off topic:", "ungrounded:",
-            "contradicts:",
+            "contradicts:", UNSUPPORTED, OFF_QUESTION,
             "does not fit:", "the reply has no words", "the reply is in ", "reply is ")
 
 
@@ -107,9 +108,19 @@ _MARKDOWN = re.compile(r"^\s*(?:[-*•+]|\d{1,2}[.)])\s+\S|^\s*#{1,6}\s|\*\*[^*\
 _WANTS_CODE = re.compile(r"\b(?:code|script|snippet|syntax|function|command|python|sql)\b", re.I)
 # A reply pointing at something it does not show ("the following equation", "see below"),
 # most often copied from an excerpt that had it: in a comment thread it reads as broken.
-_POINTS = re.compile(r"\b(?:the|these) following (?:equation|figure|image|code|steps?|example|"
-                     r"table|formula)s?\b|\b(?:shown|see|seen|as) (?:below|above)\b|"
-                     r"\bthis (?:figure|equation|image|plot|table)\b", re.I)
+_SHOWN = (r"(?:equation|expression|formula|figure|fig\.|image|plot|graph|chart|code|snippet|"
+          r"steps?|example|table|diagram|visual|animation|output)")
+_POINTS = re.compile(
+    rf"\b(?:the|these) following {_SHOWN}s?\b|\b(?:shown|see|seen|as|given) (?:below|above)\b|"
+    r"\bthis (?:figure|equation|expression|formula|image|plot|graph|chart|table|diagram)\b|"
+    rf"\b(?:the|an?) {_SHOWN}s? (?:below|above)\b|\b(?:below|above) (?:is|are)\b|\bas follows\b",
+    re.I)
+
+# The creator in the third person anywhere ("… Shaw asks …", "the author shows"): the reply
+# is his own words, so any of these names a writer who is not the one replying. Unlike the
+# role phrases, a name the chunks' file names carry ("by Shaw Talebi") does not excuse it.
+_THIRD = re.compile(r"\b(?:shaw|shawhin|talebi|the (?:author|creator|writer|blogger|"
+                    r"youtuber)(?:'s)?)\b", re.I)
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:%|[a-zA-Zµ]{1,4}\b)?")
 # Words the signature, the creator's name and the chat's own roles bring in anywhere.
 _OWN = {"shawgpt", "shaw", "shawhin", "talebi", "youtube", "i", "ok", "okay", "hey", "hi"}
@@ -136,6 +147,7 @@ class Checks:
     embed: Embedded
     languages: tuple[str, ...] = ("en",)
     thresholds: Thresholds = THRESHOLDS
+    evidence: EvidenceThresholds = EvidenceThresholds()
 
     def warm(self) -> None:
         """Load the language models the checks read, ahead of the first reply."""
@@ -187,7 +199,10 @@ def coherence_reasons(body: str, known: str) -> list[str]:
 def role_reasons(body: str, known: str = "") -> list[str]:
     """Talk about the prompt, the chat or itself, or an assistant's phrase; a phrase the
     comment or the chunks use ("the prompt" in an article on prompt engineering) is theirs,
-    not the bot's."""
+    not the bot's. The creator named in the third person is never his own words."""
+    third = _THIRD.search(body)
+    if third:
+        return [f"out of role: the creator in the third person ({third.group(0)!r})"]
     low = known.casefold()
     for found in _ROLE.finditer(body):
         if found.group(0).casefold() not in low:

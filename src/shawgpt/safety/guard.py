@@ -37,6 +37,7 @@ from shawgpt.errors import ConfigError
 from shawgpt.index.store import Source
 from shawgpt.models.base import Prompt
 from shawgpt.safety.content import Checks, content_reasons
+from shawgpt.safety.evidence import Support, evidence_reasons, support
 from shawgpt.safety.obeyed import obeyed_reasons
 from shawgpt.safety.signature import (
     ARTEFACTS,
@@ -114,6 +115,8 @@ class Verdict:
     reply: str
     status: str  # ok | needs_review | error
     reasons: list[str] = field(default_factory=list)
+    # each claim of an answer and the article sentence it rests on (evidence.py)
+    evidence: list[Support] = field(default_factory=list)
 
 
 def load_blocklist(extra: Path | None = None) -> tuple[str, ...]:
@@ -258,11 +261,19 @@ def review(raw: str, comment: str, prompt: Prompt, sources: Sequence[Source], po
     # a leak or a never-post term anywhere in what the model wrote, run-on text included
     blocked = blocked_reasons(body if edited else whole, prompt, policy)
     reasons += blocked
+    evidence: list[Support] = []
     if checks is not None and not blocked:
         reasons += _content(body, comment, sources, checks, praise, question)
+        if not edited and trim_unfinished(text) != text:
+            # the token cap fell mid-sentence: what is left may be whole sentences, but the
+            # answer it was building (often "the expression below: …") is not there
+            reasons.append("incoherent: the model ran out of tokens mid-sentence")
+        if (question if question is not None else bool(sources)) and not praise:
+            evidence = support(body, comment, sources, checks.embed)
+            reasons += evidence_reasons(evidence, checks.evidence)
     reply = f"{body}\n{policy.signature}"
     if reply.count(policy.signature) != 1:
         reasons.append("the signature appears more than once")
     if blocked or (reasons and policy.strict):
         reply = ""
-    return Verdict(reply, "needs_review" if reasons else "ok", reasons)
+    return Verdict(reply, "needs_review" if reasons else "ok", reasons, evidence)

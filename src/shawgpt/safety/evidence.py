@@ -1,0 +1,94 @@
+"""Evidence: for each sentence an answer states, the article sentence it rests on, and
+whether that sentence bears on the question.
+
+A fluent answer can restate an article sentence that answers another question (an item of a
+list given as the answer), or add a claim the article never makes. `support` pairs every
+claim of a reply (text.claims) with its nearest sentence of the retrieved chunks (cosine of
+the embeddings, and the share of the claim's content words found in that sentence and its
+neighbours), and measures that sentence's relevance to the comment. `evidence_reasons` turns
+the weakest link into a `needs_review` reason; the thresholds are calibrated on half of the
+labelled question drafts (docs/reply-quality.md). The pairs are also what a reviewer sees
+(`--show-sources`, `--json`, batch's `evidence` column). It leaves the other content checks
+to content.py and imports no model: vectors come from the caller's embedder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from shawgpt.index.store import Source
+from shawgpt.safety.text import claims, content_words, sentences, similarities
+
+UNSUPPORTED = "unsupported:"
+OFF_QUESTION = "off the question:"
+
+
+@dataclass(frozen=True)
+class Support:
+    """One claim of a reply and the article sentence it rests on."""
+
+    claim: str
+    sentence: str  # the nearest sentence of the chunks ("" when there are none)
+    file: str
+    page: str
+    similarity: float  # cosine of claim and sentence
+    words: float  # share of the claim's content words in the sentence and its neighbours
+    relevance: float  # cosine of that sentence and the comment
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class EvidenceThresholds:
+    # calibrated on the labelled question drafts' calibration half (docs/reply-quality.md)
+    similarity: float = 0.0  # a claim's nearest article sentence, at least this close
+    relevance: float = 0.0  # the best-supported claim's sentence, this close to the question
+
+
+def support(body: str, comment: str, sources: Sequence[Source],
+            embed: Any) -> list[Support]:
+    """Each claim of `body` with its nearest chunk sentence; [] for a reply with no claim."""
+    stated = claims(body)
+    pool = [(s, i, sents) for s in sources for sents in [sentences(s.text)]
+            for i in range(len(sents))]
+    if not stated:
+        return []
+    if not pool:
+        return [Support(c, "", "", "", 0.0, 0.0, 0.0) for c in stated]
+    texts = [sents[i] for _, i, sents in pool]
+    vecs = embed([comment, *stated, *texts])
+    q, cv, tv = vecs[:1], vecs[1 : 1 + len(stated)], vecs[1 + len(stated) :]
+    sims = similarities(cv, tv)
+    rel = similarities(q, tv)[0]
+    out = []
+    for k, claim in enumerate(stated):
+        j = int(sims[k].argmax())
+        src, i, sents = pool[j]
+        window = content_words(" ".join(sents[max(0, i - 1) : i + 2]))
+        cw = content_words(claim)
+        out.append(Support(claim, texts[j], src.file, src.page, float(sims[k][j]),
+                           len(cw & window) / len(cw) if cw else 1.0, float(rel[j])))
+    return out
+
+
+def evidence_reasons(found: Sequence[Support], th: EvidenceThresholds) -> list[str]:
+    """The weakest claim under `similarity`, or an answer whose best-supported sentence is
+    under `relevance` to the question."""
+    if not found:
+        return []
+    if not any(s.sentence for s in found):
+        return [f"{UNSUPPORTED} no article passage was found for this question, so nothing "
+                "the answer says can be checked"]
+    weakest = min(found, key=lambda s: s.similarity)
+    reasons = []
+    if weakest.similarity < th.similarity:
+        reasons.append(f"{UNSUPPORTED} no article sentence says \"{weakest.claim[:60]}\" "
+                       f"(nearest {weakest.similarity:.2f})")
+    best = max(found, key=lambda s: s.similarity)
+    if best.relevance < th.relevance:
+        reasons.append(f"{OFF_QUESTION} the article sentence it rests on answers something "
+                       f"else (relevance {best.relevance:.2f}): \"{best.sentence[:60]}\"")
+    return reasons

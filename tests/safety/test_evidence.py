@@ -1,0 +1,107 @@
+"""Evidence: each claim of an answer paired with the article sentence it rests on, with the
+real embedder; the rules for a creator in the third person, a cut-off answer and a pointer to
+what the reply does not show.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from shawgpt.index.store import Source
+from shawgpt.reply.prompts import build_prompt
+from shawgpt.safety.content import Checks, Embedded, coherence_reasons, role_reasons
+from shawgpt.safety.evidence import EvidenceThresholds, evidence_reasons, support
+from shawgpt.safety.guard import Policy, review
+
+CHUNK = Source("ICA _ by Shaw Talebi.pdf", "2", 0.6,
+               "Independent component analysis separates a mixed signal into its sources. "
+               "It assumes the sources are statistically independent. There are three steps: "
+               "centering the data, whitening the data and rotating it. Whitening makes the "
+               "components uncorrelated with unit variance.")
+QUESTION = "What does ICA separate?"
+
+
+@pytest.fixture(scope="module")
+def embed(embedder) -> Embedded:
+    return Embedded(embedder.embed_texts)
+
+
+def test_each_claim_rests_on_its_nearest_article_sentence(embed: Embedded) -> None:
+    body = ("ICA separates a mixed signal into its independent sources. Whitening makes the "
+            "components uncorrelated.")
+    found = support(body, QUESTION, [CHUNK], embed)
+    assert [f.sentence for f in found] == [
+        "Independent component analysis separates a mixed signal into its sources.",
+        "Whitening makes the components uncorrelated with unit variance."]
+    assert found[0].similarity > 0.7 and found[0].file == CHUNK.file and found[0].page == "2"
+    # the sentence the first claim rests on answers the question; the second does not
+    assert found[0].relevance > found[1].relevance
+    assert found[0].as_json()["similarity"] == round(found[0].similarity, 3)
+
+
+def test_a_claim_no_sentence_says_and_an_answer_to_another_question(embed: Embedded) -> None:
+    th = EvidenceThresholds(similarity=0.6, relevance=0.3)
+    invented = support("ICA was invented in 1970 by radio astronomers in Chile.", QUESTION,
+                       [CHUNK], embed)
+    assert evidence_reasons(invented, th)[0].startswith("unsupported: no article sentence says")
+    # a true step of the list, given as the answer to a question it does not answer
+    other = support("The steps are centering, whitening and rotating the data.", QUESTION,
+                    [CHUNK], embed)
+    assert [r.split(" (")[0] for r in evidence_reasons(other, th)] == [
+        "off the question: the article sentence it rests on answers something else"]
+    assert evidence_reasons(support("ICA separates a mixed signal into its sources.",
+                                    QUESTION, [CHUNK], embed), th) == []
+
+
+def test_an_answer_with_no_article_passage_is_held(embed: Embedded) -> None:
+    prompt = build_prompt(QUESTION, [], "chat", "–ShawGPT")
+    v = review("ICA separates sound recordings into individual speakers. –ShawGPT", QUESTION,
+               prompt, [], Policy(), checks=Checks(embed), praise=False, question=True)
+    assert v.status == "needs_review"
+    assert "unsupported: no article passage was found for this question, so nothing the " \
+        "answer says can be checked" in v.reasons
+
+
+def test_the_verdict_carries_the_evidence(embed: Embedded) -> None:
+    prompt = build_prompt(QUESTION, [CHUNK], "chat", "–ShawGPT")
+    v = review("ICA separates a mixed signal into its sources. –ShawGPT", QUESTION, prompt,
+               [CHUNK], Policy(), checks=Checks(embed), praise=False, question=True)
+    assert v.status == "ok", v.reasons
+    assert [e.sentence for e in v.evidence] == [
+        "Independent component analysis separates a mixed signal into its sources."]
+
+
+@pytest.mark.parametrize("body", [
+    "ICA is explained well, as Shaw asks in the article.",
+    "Shawhin shows that the sources are independent.",
+    "The author notes that whitening comes second.",
+])
+def test_the_creator_in_the_third_person_is_out_of_role(body: str) -> None:
+    # the file names carry "by Shaw Talebi": that does not excuse it
+    assert role_reasons(body, CHUNK.file)[0].startswith(
+        "out of role: the creator in the third person")
+
+
+def test_the_signature_name_is_not_the_third_person() -> None:
+    assert role_reasons("ICA separates sources, says ShawGPT.", "") == []
+
+
+@pytest.mark.parametrize("body", [
+    "The mixing is undone by the expression below.",
+    "The whitening matrix is as follows.",
+    "The table above is the result.",
+])
+def test_a_pointer_to_what_the_reply_does_not_show_is_incoherent(body: str) -> None:
+    assert any(r.startswith("incoherent: points to something the reply does not show")
+               for r in coherence_reasons(body, ""))
+
+
+def test_an_answer_cut_by_the_token_cap_is_held_even_when_trimmed(embed: Embedded) -> None:
+    prompt = build_prompt(QUESTION, [CHUNK], "chat", "–ShawGPT")
+    raw = ("ICA separates a mixed signal into its sources. It assumes the sources are "
+           "statistically independent. The rotation is found by maximizing the non-Gauss")
+    v = review(raw, QUESTION, prompt, [CHUNK], Policy(), checks=Checks(embed), praise=False,
+               question=True)
+    assert "incoherent: the model ran out of tokens mid-sentence" in v.reasons
+    assert v.reply.startswith("ICA separates a mixed signal into its sources. It assumes the "
+                              "sources are statistically independent.\n")
