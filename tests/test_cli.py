@@ -147,7 +147,8 @@ def test_batch_writes_replies_in_order(project: Path) -> None:
     assert result.exit_code == 0, result.stderr
     with open(project / "out.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["Comment", "Response", "reply", "status", "sources", "reasons"]
+    assert list(rows[0]) == ["Comment", "Response", "reply", "status", "sources", "reasons",
+                            "evidence"]
     assert [r["Response"] for r in rows] == ["x", "y", "z"]
     # the question's draft passes the checks or is held, at the 135M model's luck
     assert rows[0]["status"] in {"ok", "needs_review"}

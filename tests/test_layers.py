@@ -15,7 +15,8 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "shawgpt"
 BASE = ("shawgpt.config", "shawgpt.errors")
 EMBEDDERS = ("shawgpt.models.embed",)
-BELOW_REPLY = BASE + ("shawgpt.models", "shawgpt.index", "shawgpt.retrieval", "shawgpt.safety")
+BELOW_REPLY = BASE + ("shawgpt.models", "shawgpt.index", "shawgpt.retrieval", "shawgpt.safety",
+                      "shawgpt.tables")
 # What each stage may import of shawgpt, besides itself; None: anything but NEVER[stage].
 ALLOWED: dict[str, tuple[str, ...] | None] = {
     "config": ("shawgpt.errors",),
@@ -23,12 +24,13 @@ ALLOWED: dict[str, tuple[str, ...] | None] = {
     "index": BASE + EMBEDDERS,
     "retrieval": BASE + EMBEDDERS + ("shawgpt.index",),
     "safety": BASE + ("shawgpt.index.store", "shawgpt.models.base"),
-    # and the creator's past replies as examples: voice's lower half (pairs, examples), whose
-    # file reading is batch's csvio; voice.finetune sits above reply
+    "tables": BASE + ("shawgpt.safety.sanitize",),
+    # and the creator's past replies as examples: voice's lower half (pairs, examples), which
+    # reads its files with tables (below reply); voice.finetune sits above reply
     "reply": BELOW_REPLY + ("shawgpt.voice.examples", "shawgpt.voice.pairs"),
     "batch": BELOW_REPLY + ("shawgpt.reply",),
     "review": BELOW_REPLY + ("shawgpt.reply", "shawgpt.batch"),
-    "voice": BELOW_REPLY + ("shawgpt.reply", "shawgpt.batch"),
+    "voice": BELOW_REPLY + ("shawgpt.reply",),
     "youtube": BELOW_REPLY + ("shawgpt.reply", "shawgpt.batch"),
     "cli": None,  # the top: anything
 }

@@ -13,9 +13,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from shawgpt.batch.csvio import write_table
 from shawgpt.review.app import ReviewApp
 from shawgpt.review.session import open_session
+from shawgpt.tables.csvio import write_table
 
 COLUMNS = ["comment_id", "Comment", "reply", "status", "sources", "reasons"]
 ROWS = [

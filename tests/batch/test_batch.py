@@ -19,7 +19,6 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import SHARED
-from shawgpt.batch.csvio import read_table
 from shawgpt.batch.inputs import load_comments
 from shawgpt.batch.journal import Journal, row_hash
 from shawgpt.batch.runner import journal_path, run_batch
@@ -27,6 +26,7 @@ from shawgpt.cli.commands import app
 from shawgpt.config import load_settings
 from shawgpt.errors import InputError
 from shawgpt.reply.wiring import build
+from shawgpt.tables.csvio import read_table
 
 # What `shawgpt batch` does before torch loads (torch is not loaded yet when pytest imports
 # this module): OpenMP threads that sleep instead of spinning, several times faster on a

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from shawgpt.batch.encoding import decode
 from shawgpt.batch.inputs import load_comments
 from shawgpt.errors import InputError
+from shawgpt.tables.encoding import decode
 
 
 def test_a_cp1252_file_with_one_utf8_line_flags_that_line(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ import csv
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from shawgpt.batch.csvio import write_table
 from shawgpt.review.app import ReviewApp
 from shawgpt.review.replier import Replier
 from shawgpt.review.session import open_session
+from shawgpt.tables.csvio import write_table
 
 COLUMNS = ["id", "Comment", "reply", "status", "sources", "reasons"]
 ROWS = [

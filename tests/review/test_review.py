@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from shawgpt.batch.csvio import write_table
 from shawgpt.batch.history import History, comment_key
 from shawgpt.cli.commands import app
 from shawgpt.errors import InputError
 from shawgpt.review.journal import journal_path
 from shawgpt.review.session import open_session
+from shawgpt.tables.csvio import write_table
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as `shawgpt batch` sets it
 runner = CliRunner()

@@ -1,9 +1,10 @@
 """Inputs: the rows `batch` replies to and the output it may write, settled before any model.
 
-load_comments reads the table (csvio.py), finds the comment column (`Comment`, `comment`,
-`text`, … or `--column`), puts fields past the header's width where they belong and flags
-the rows the reading found wrong; check_out refuses an output that cannot be written, so a
-bad `-o` fails before the first reply rather than after the last. Replying is runner.py's.
+load_comments reads the table (tables/csvio.py), finds the comment column (tables/columns.py:
+`Comment`, `comment`, `text`, … or `--column`), puts fields past the header's width where
+they belong and flags the rows the reading found wrong; check_out refuses an output that
+cannot be written, so a bad `-o` fails before the first reply rather than after the last.
+Replying is runner.py's.
 """
 
 from __future__ import annotations
@@ -11,29 +12,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from shawgpt.batch.csvio import Table, read_table, unique_names
 from shawgpt.errors import InputError
+from shawgpt.tables.columns import pick_column
+from shawgpt.tables.csvio import Table, read_table, unique_names
 
-COMMENT_COLUMNS = ("comment", "comments", "text", "comment_text", "body", "message", "content")
 EXTRA_COLUMN = "extra_fields"  # where fields past the header's width are kept
-
-
-def pick_column(columns: list[str], wanted: str | None,
-                names: tuple[str, ...] = COMMENT_COLUMNS, what: str = "comment",
-                flag: str = "--column") -> str:
-    """`wanted` when given and present, else the first of `names` (any case), else a clear
-    error naming the columns and the flag that chooses one."""
-    if wanted:
-        if wanted in columns:
-            return wanted
-        raise InputError(f"no column {wanted!r}; the columns are: {', '.join(columns)}")
-    by_lower = {c.strip().lower(): c for c in columns}
-    for name in names:
-        if name in by_lower:
-            return by_lower[name]
-    raise InputError(
-        f"no {what} column found; the columns are: {', '.join(columns)} (use {flag} NAME)"
-    )
 
 
 def load_comments(src: Path, column: str | None, encoding: str | None = None) -> Table:

@@ -16,9 +16,9 @@ history (history.py) has as answered (approved or skipped forever in review, or 
 
 A row the reading flagged (inputs.py: another encoding, fields past the header, a comment
 that is not text) keeps its flags first in `reasons`, and an `ok` reply to it becomes
-`needs_review`. It leaves reading the input and checking OUT to inputs.py and csvio.py, the
-journal format to journal.py, and replying (retrieval, prompts, generation, checks, the
-length cap) to pipeline.reply_to.
+`needs_review`. It leaves reading the input and checking OUT to inputs.py and
+tables/csvio.py, the journal format to journal.py, and replying (retrieval, prompts,
+generation, checks, the length cap) to pipeline.reply_to.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from shawgpt.batch.csvio import JSONL_SUFFIXES, Table, cell_text, write_table
 from shawgpt.batch.history import History, comment_key, id_column
 from shawgpt.batch.inputs import check_out
 from shawgpt.batch.journal import Journal, input_identity, row_hash
@@ -41,6 +40,7 @@ from shawgpt.reply.pipeline import Say, find_sources, reply_to
 from shawgpt.reply.wiring import Parts
 from shawgpt.safety.language import reason_kind
 from shawgpt.safety.obeyed import is_attack
+from shawgpt.tables.csvio import JSONL_SUFFIXES, Table, cell_text, write_table
 
 ADDED = ("reply", "status", "sources", "reasons")
 # written too, but not required of an OUT that `review` reads (older runs lack it)

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shawgpt.batch.csvio import JSONL_SUFFIXES, Table, cell_text, read_table, write_table
 from shawgpt.batch.history import comment_key, id_column
-from shawgpt.batch.inputs import pick_column
 from shawgpt.batch.journal import row_hash
 from shawgpt.batch.runner import ADDED, EVIDENCE, journal_path
 from shawgpt.errors import InputError
+from shawgpt.tables.columns import pick_column
+from shawgpt.tables.csvio import JSONL_SUFFIXES, Table, cell_text, read_table, write_table
 
 DECISION = "decision"
 STATUSES = ("ok", "needs_review", "skipped", "error")

@@ -1,6 +1,6 @@
 """The pairs file: a CSV or JSONL of the creator's past comments and replies, read once.
 
-Read as `batch` reads its input (csvio: encodings, delimiters, JSON lines): the comment and
+Read as `batch` reads its input (tables: encodings, delimiters, JSON lines): the comment and
 reply columns are found by name, rows with an empty side are skipped and counted, and the
 creator's signature is removed from the end of each reply (the guard adds it back). Too few
 pairs is refused here, before any model is loaded. What is done with the pairs (training,
@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from shawgpt.batch.csvio import cell_text, read_table
-from shawgpt.batch.inputs import COMMENT_COLUMNS, pick_column
 from shawgpt.errors import InputError
+from shawgpt.tables.columns import COMMENT_COLUMNS, pick_column
+from shawgpt.tables.csvio import cell_text, read_table
 
 REPLY_COLUMNS = ("reply", "response", "replies", "responses", "answer", "creator_reply",
                  "output", "completion")

@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shawgpt.batch.csvio import JSONL_SUFFIXES, write_table
 from shawgpt.batch.history import History, comment_key
 from shawgpt.config import Settings
 from shawgpt.errors import InputError
+from shawgpt.tables.csvio import JSONL_SUFFIXES, write_table
 from shawgpt.youtube.client import Api, YouTubeError, connect
 from shawgpt.youtube.quota import Ledger, QuotaExhausted
 

@@ -1,6 +1,6 @@
 """Post: put the approved replies under their comments with comments.insert, exactly once.
 
-Reads a review export (any file `batch/csvio.py` reads) with a comment id column and a
+Reads a review export (any file `tables/csvio.py` reads) with a comment id column and a
 `reply` column; with a `decision` column only `approved` rows are posted. A dry run (the
 default) prints what would be posted and the quota it would cost, and touches nothing.
 `apply=True` posts, at most `max_posts` a run, with a random pause of `post_delay_min` to
@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shawgpt.batch.csvio import read_table
 from shawgpt.batch.history import History, comment_key, id_column
 from shawgpt.config import Settings
 from shawgpt.errors import InputError
+from shawgpt.tables.csvio import read_table
 from shawgpt.youtube.client import Api, QuotaExhaustedByServer, SignInExpired, YouTubeError
 from shawgpt.youtube.quota import COSTS, Ledger, QuotaExhausted
 

@@ -1,4 +1,4 @@
-"""Tables in and out for `batch`: any real CSV export or JSONL file, read into rows of text.
+"""Tables in and out: any real CSV export or JSONL file, read into rows of text.
 
 Reading decodes line by line (encoding.py; rows read in the file's minority encoding are
 flagged), sniffs the delimiter (comma, semicolon, tab, pipe) by which one splits the rows
@@ -10,7 +10,7 @@ in `Table.extras`, never dropped. A `.jsonl`/`.ndjson` file, or one whose first 
 Writing goes to a temporary file that replaces the target only once it is complete and on
 disk, as UTF-8 (with a BOM for Excel when asked) or JSON lines; every CSV cell has its
 control characters made visible and a formula defused (safety/sanitize.py). It leaves the
-choice of the comment column and everything about replies to runner.py.
+choice of the comment column to columns.py and everything about replies to the stages above.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shawgpt.batch.encoding import Decoded, decode
 from shawgpt.errors import InputError
 from shawgpt.safety.sanitize import defuse_cell, escape_controls
+from shawgpt.tables.encoding import Decoded, decode
 
 DELIMITERS = (",", ";", "\t", "|")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
