@@ -41,7 +41,7 @@ def test_each_claim_rests_on_its_nearest_article_sentence(embed: Embedded) -> No
 
 def test_a_claim_no_sentence_says_and_an_answer_to_another_question(embed: Embedded) -> None:
     th = EvidenceThresholds(similarity=0.6, relevance=0.3)
-    invented = support("ICA was invented in 1970 by radio astronomers in Chile.", QUESTION,
+    invented = support("ICA was invented by radio astronomers in Chile.", QUESTION,
                        [CHUNK], embed)
     assert evidence_reasons(invented, th)[0].startswith("unsupported: no article sentence says")
     # a true step of the list, given as the answer to a question it does not answer
@@ -105,3 +105,27 @@ def test_an_answer_cut_by_the_token_cap_is_held_even_when_trimmed(embed: Embedde
     assert "incoherent: the model ran out of tokens mid-sentence" in v.reasons
     assert v.reply.startswith("ICA separates a mixed signal into its sources. It assumes the "
                               "sources are statistically independent.\n")
+
+
+def test_the_signature_name_as_a_person_is_the_third_person(embed: Embedded) -> None:
+    # stripping the signature would leave "No, did not run …" and hide who was named
+    prompt = build_prompt(QUESTION, [CHUNK], "chat", "–ShawGPT")
+    v = review("No, ShawGPT did not separate the sources by hand. –ShawGPT", QUESTION, prompt,
+               [CHUNK], Policy(), checks=Checks(embed), praise=False, question=True)
+    assert "out of role: the creator in the third person ('ShawGPT')" in v.reasons
+    ok = review("ICA separates a mixed signal into its sources. – ShawGPT", QUESTION, prompt,
+                [CHUNK], Policy(), checks=Checks(embed), praise=False, question=True)
+    assert not any("third person" in r for r in ok.reasons)
+
+
+def test_a_number_not_in_the_sentence_it_rests_on_is_unsupported(embed: Embedded) -> None:
+    chunk = Source("llm.pdf", "9", 0.6, "Training a 100B parameter model costs about $1.5M "
+                   "in GPU rental. Smaller models cost far less.")
+    q = "What does it cost to train a 100B model?"
+    wrong = support("Training a 100B model costs about $15 million.", q, [chunk], embed)
+    assert wrong[0].numbers == ("15",)
+    assert evidence_reasons(wrong, EvidenceThresholds()) == [
+        "unsupported: the number '15' is not in the article sentence \"Training a 100B model "
+        "costs about $15 million.\" rests on"]
+    right = support("It costs about $1.5M to train a 100B model.", q, [chunk], embed)
+    assert right[0].numbers == () and evidence_reasons(right, EvidenceThresholds()) == []

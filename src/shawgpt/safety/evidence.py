@@ -14,6 +14,7 @@ to content.py and imports no model: vectors come from the caller's embedder.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from shawgpt.index.store import Source
 from shawgpt.safety.text import claims, content_words, sentences, similarities
 
 UNSUPPORTED = "unsupported:"
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 OFF_QUESTION = "off the question:"
 
 
@@ -36,9 +38,13 @@ class Support:
     similarity: float  # cosine of claim and sentence
     words: float  # share of the claim's content words in the sentence and its neighbours
     relevance: float  # cosine of that sentence and the comment
+    # numbers of the claim that neither that sentence, its neighbours nor the comment has
+    # ("$15 million" resting on a sentence that says "$1.5M")
+    numbers: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
+        return {k: round(v, 3) if isinstance(v, float) else list(v) if isinstance(v, tuple)
+                else v for k, v in asdict(self).items()}
 
 
 @dataclass(frozen=True)
@@ -67,10 +73,14 @@ def support(body: str, comment: str, sources: Sequence[Source],
     for k, claim in enumerate(stated):
         j = int(sims[k].argmax())
         src, i, sents = pool[j]
-        window = content_words(" ".join(sents[max(0, i - 1) : i + 2]))
+        near = " ".join(sents[max(0, i - 1) : i + 2])
+        window = content_words(near)
         cw = content_words(claim)
+        had = {n.replace(",", "") for n in _NUMBER.findall(f"{near} {comment}")}
+        missing = tuple(n for n in dict.fromkeys(_NUMBER.findall(claim))
+                        if n.replace(",", "") not in had)
         out.append(Support(claim, texts[j], src.file, src.page, float(sims[k][j]),
-                           len(cw & window) / len(cw) if cw else 1.0, float(rel[j])))
+                           len(cw & window) / len(cw) if cw else 1.0, float(rel[j]), missing))
     return out
 
 
@@ -84,6 +94,10 @@ def evidence_reasons(found: Sequence[Support], th: EvidenceThresholds) -> list[s
                 "the answer says can be checked"]
     weakest = min(found, key=lambda s: s.similarity)
     reasons = []
+    odd = next((s for s in found if s.numbers), None)
+    if odd is not None:
+        reasons.append(f"{UNSUPPORTED} the number {odd.numbers[0]!r} is not in the article "
+                       f"sentence \"{odd.claim[:60]}\" rests on")
     if weakest.similarity < th.similarity:
         reasons.append(f"{UNSUPPORTED} no article sentence says \"{weakest.claim[:60]}\" "
                        f"(nearest {weakest.similarity:.2f})")

@@ -42,6 +42,7 @@ from shawgpt.safety.obeyed import obeyed_reasons
 from shawgpt.safety.signature import (
     ARTEFACTS,
     cut_run_on,
+    named_inside,
     strip_signature,
     trim_unfinished,
 )
@@ -264,6 +265,9 @@ def review(raw: str, comment: str, prompt: Prompt, sources: Sequence[Source], po
     evidence: list[Support] = []
     if checks is not None and not blocked:
         reasons += _content(body, comment, sources, checks, praise, question)
+        named = named_inside(text, policy.signature)
+        if named:  # the signature's name as a person: the creator in the third person
+            reasons.append(f"out of role: the creator in the third person ({named!r})")
         if not edited and trim_unfinished(text) != text:
             # the token cap fell mid-sentence: what is left may be whole sentences, but the
             # answer it was building (often "the expression below: …") is not there

@@ -15,6 +15,17 @@ import re
 ARTEFACTS = re.compile(r"\[/?INST\]|</s>|<s>|<\|im_(start|end)\|>(assistant)?|<\|endoftext\|>|"
                         r"</?\s*(comment|chunk|example)\s*>", re.I)
 
+def named_inside(text: str, signature: str) -> str:
+    """The signature's name used as a person inside a sentence ("No, ShawGPT did not run
+    …"), which stripping the signature would hide ("No, did not run …"); "" when none."""
+    name = signature.lstrip("-–—− ").strip()
+    if not name:
+        return ""
+    found = re.search(rf"(?<![-–—−~])(?<![-–—−~] )\b{re.escape(name)}\b(?:'s)?(?=\s+[a-z])",
+                      text)
+    return found.group(0) if found else ""
+
+
 def _signature_pattern(signature: str) -> re.Pattern[str]:
     """The signature with any dash (hyphen, en, em, minus) and optional spaces before it."""
     name = signature.lstrip("-–—− ").strip()
