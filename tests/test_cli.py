@@ -69,7 +69,10 @@ def test_reply_builds_the_index_first_and_signs(project: Path) -> None:
     # whether SmolLM2-135M's draft passes the checks is the model's luck; a held one says why
     assert out["status"] in {"ok", "needs_review"}
     assert bool(out["reasons"]) == (out["status"] == "needs_review")
-    assert set(out) == {"comment", "reply", "status", "sources", "reasons"}
+    assert set(out) == {"comment", "reply", "status", "sources", "reasons", "evidence"}
+    for e in out["evidence"]:  # each claim of the answer and the sentence it rests on
+        assert set(e) == {"claim", "sentence", "file", "page", "similarity", "words",
+                          "relevance", "numbers", "passage"}
     assert out["reply"].endswith("\n–ShawGPT") and out["reply"].count("ShawGPT") == 1
     assert out["sources"][0]["file"] == "kurtosis.pdf"
     assert set(out["sources"][0]) == {"file", "page", "score", "text"}

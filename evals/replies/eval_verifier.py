@@ -43,6 +43,7 @@ from eval_replies import (  # noqa: E402
 )
 
 SIGNALS = ("checks", "min_sim", "min_words", "mean_sim", "rel_best", "rel_max", "short")
+# the same names as shawgpt.safety.evidence.FEATURES, in its order (the fitted weights go there)
 
 
 def auc(pos: list[float], neg: list[float]) -> float | None:
@@ -58,30 +59,33 @@ def top_half_precision(rows: list[dict[str, Any]], key: str) -> float | None:
     return sum(r["postable"] for r in top) / len(top) if top else None
 
 
-def features(replay: Replay, cid: str, mode: str, raw: str) -> dict[str, Any]:
+def features(replay: Replay, cid: str, mode: str, raw: str,
+             trim: bool = False) -> dict[str, Any]:
     from dataclasses import replace as dc_replace
 
     from shawgpt.safety.evidence import EvidenceThresholds
     from shawgpt.safety.guard import review
 
     job = replay.jobs[(cid, mode)]
-    checks = dc_replace(replay.checks, evidence=EvidenceThresholds())
+    # every check but the evidence thresholds, which are what is measured here
+    checks = dc_replace(replay.checks, evidence=EvidenceThresholds(0.0, 0.0, 0.0))
     # the draft itself, as settle reads a question's draft (no fallback)
     v = review(raw, job.comment, job.prompt, job.sources, replay.policy, job.reasons,
                checks=checks, praise=False, question=True)
+    if trim and not job.reasons:  # as drafts.settle reads an answer: cut back to what passes
+        from shawgpt.reply.drafts import trimmed
+
+        v = trimmed(v, job.comment, job.prompt, job.sources, replay.policy, checks)
     sig = replay.parts.settings.signature
+    from shawgpt.safety.evidence import features as evidence_features
+
     ev = v.evidence
     model_ok = v.status == "ok" and not v.reasons
     return {
         "body": body_of(v.reply, sig) if v.reply else "",
         "status": v.status, "reasons": v.reasons,
         "checks": 1.0 if model_ok else 0.0,
-        "min_sim": min((e.similarity for e in ev), default=0.0),
-        "min_words": min((e.words for e in ev), default=0.0),
-        "mean_sim": sum(e.similarity for e in ev) / len(ev) if ev else 0.0,
-        "rel_best": max(ev, key=lambda e: e.similarity).relevance if ev else 0.0,
-        "rel_max": max((e.relevance for e in ev), default=0.0),
-        "short": -float(len(ev)),
+        **evidence_features(ev),
         "evidence": [e.as_json() for e in ev],
     }
 
@@ -159,30 +163,69 @@ def rows_for(args: argparse.Namespace) -> list[dict[str, Any]]:
     from shawgpt.safety.signature import clean_reply
 
     comments = [c for c in load_comments() if c["kind"] == "question"]
-    records = [r for r in load_labels() if r["mode"] in args.modes]
-    parts = parts_for(args.data_dir, **dict(kv.split("=", 1) for kv in args.set or []))
+    extra = [json.loads(line) for f in args.extra_labels or [] for line in
+             f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = [r for r in load_labels() + extra if r["mode"] in args.modes]
+    flags = dict(kv.split("=", 1) for kv in args.set or [])
+    parts = parts_for(args.data_dir, **{k: int(v) if v.isdigit() else v
+                                        for k, v in flags.items()})
     replay = Replay(parts, comments, records)
     sig = parts.settings.signature
     labels = {(r["id"], r["mode"], r["text"]): bool(r["postable"]) for r in records
               if r.get("postable") is not None and "text" in r}
     half = halves(load_comments())
     by_id = {c["id"]: c for c in comments}
-    rows = []
+    rows: list[dict[str, Any]] = []
+    missing: list[dict[str, Any]] = []
     for r in records:
         if "draft" not in r or r["id"] not in by_id:
             continue
         body = body_of(clean_reply(r["reply"], sig)[0], sig)
+        if labels.get((r["id"], r["mode"], body)) is None:
+            continue  # only the labelled drafts (and, with --trim, what they are cut to)
+        f = features(replay, r["id"], r["mode"], r["reply"], args.trim)
+        if args.trim and f["body"]:
+            body = f["body"]
         label = labels.get((r["id"], r["mode"], body))
         if label is None:
+            missing.append({"id": r["id"], "mode": r["mode"], "source": "model",
+                            "kind": "question", "comment": by_id[r["id"]]["text"],
+                            "text": body})
             continue
-        f = features(replay, r["id"], r["mode"], r["reply"])
         rows.append({"id": r["id"], "mode": r["mode"], "draft": r["draft"],
                      "half": half[r["id"]], "postable": label, "text": body,
                      "comment": by_id[r["id"]]["text"],
                      "answerable": by_id[r["id"]].get("answerable"), **f})
+    if missing:
+        out = Path("/tmp/q30-trimmed-pending.jsonl")
+        out.write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in
+                               {(m["id"], m["mode"], m["text"]): m for m in missing}.values()),
+                       encoding="utf-8")
+        print(f"{len(missing)} cut-back drafts have no label yet: written to {out}")
     if args.judge:
         judge(parts, rows)
+    if args.claims:
+        claim_judge(parts, rows, only_passing=args.claims == "passing")
     return rows
+
+
+def claim_judge(parts: Any, rows: list[dict[str, Any]], only_passing: bool) -> None:
+    """row["claims"]: 1 when the model judged every claim stated by its passage
+    (claim_judge.py), else 0; with only_passing, drafts the checks hold are not judged (0)."""
+    from claim_judge import verify
+
+    from shawgpt.safety.evidence import Support
+
+    todo = [r for r in rows if r["checks"] or not only_passing]
+    for r in rows:
+        r["claims"] = 0.0
+    answers = [[Support(**{**e, "numbers": tuple(e.get("numbers", ()))}) for e in r["evidence"]]
+               for r in todo]
+    for start in range(0, len(todo), 32):
+        said = verify(parts.generator, answers[start : start + 32])
+        for r, reasons in zip(todo[start : start + 32], said, strict=True):
+            r["claims"] = 0.0 if reasons else 1.0
+            r["claims_reasons"] = reasons
 
 
 def report(rows: list[dict[str, Any]], signals: tuple[str, ...]) -> dict[str, Any]:
@@ -200,38 +243,100 @@ def report(rows: list[dict[str, Any]], signals: tuple[str, ...]) -> dict[str, An
     return out
 
 
-def decide(rows: list[dict[str, Any]], target: float) -> dict[str, Any]:
-    """Thresholds on min_sim and rel_best (with the checks) searched on the calibration
-    half for the most drafts kept at `target` precision (else the most precise)."""
-    cal = [r for r in rows if r["half"] == "calibrate"]
+def search(cal: list[dict[str, Any]], gates: tuple[str, ...],
+           target: float) -> tuple[float, float, float]:
+    """Thresholds on min_sim, min_words and rel_best over drafts passing `gates`, searched on
+    the calibration half for the most drafts kept at `target` precision (else the most
+    precise); ties go to the stricter setting."""
     grid = []
-    for sim in [x / 100 for x in range(0, 96, 5)]:
-        for rel in [x / 100 for x in range(0, 91, 5)]:
-            kept = [r for r in cal if r["checks"] and r["min_sim"] >= sim and r["rel_best"] >= rel]
-            good = sum(r["postable"] for r in kept)
-            grid.append(((sim, rel), len(kept), good / len(kept) if kept else 0.0))
+    for sim in [x / 100 for x in range(0, 91, 5)]:
+        for words in (0.0, 0.5, 0.6, 0.7, 0.8, 0.9):
+            for rel in [x / 100 for x in range(0, 81, 5)]:
+                kept = [r for r in cal if all(r[g] for g in gates) and r["min_sim"] >= sim
+                        and r["min_words"] >= words and r["rel_best"] >= rel]
+                good = sum(r["postable"] for r in kept)
+                grid.append(((sim, words, rel), len(kept), good / len(kept) if kept else 0.0))
     fine = [g for g in grid if g[2] >= target and g[1] >= 3]
-    best = max(fine, key=lambda g: (g[1], g[0])) if fine else max(grid, key=lambda g: (g[2], g[1]))
-    (sim, rel), _, _ = best
-    out: dict[str, Any] = {"similarity": sim, "relevance": rel}
-    for name in ("calibrate", "report"):
-        mine = [r for r in rows if r["half"] == name]
-        for label, keep in (("checks", lambda r: r["checks"] > 0),
-                            ("checks+evidence", lambda r, s=sim, q=rel: r["checks"] > 0
-                             and r["min_sim"] >= s and r["rel_best"] >= q)):
-            kept = [r for r in mine if keep(r)]
-            good = sum(r["postable"] for r in kept)
-            answerable = [r for r in mine if r["answerable"] is not False]
-            out[f"{name} {label}"] = {"drafts": len(mine), "kept": len(kept), "good": good,
-                                      "postable_in_all": sum(r["postable"] for r in mine),
-                                      "precision": good / len(kept) if kept else None,
-                                      "coverage_answerable": (
-                                          sum(1 for r in kept if r["answerable"] is not False)
-                                          / len(answerable) if answerable else None)}
-    print(f"\nchosen on the calibration half: similarity {sim}, relevance {rel}")
+    best = (max(fine, key=lambda g: (g[1], sum(g[0]))) if fine
+            else max(grid, key=lambda g: (g[2], g[1], sum(g[0]))))
+    return best[0]
+
+
+FEATURES = ("min_sim", "min_words", "mean_sim", "rel_best", "rel_max", "short")
+
+
+def fit_score(rows: list[dict[str, Any]], features: tuple[str, ...]) -> dict[str, Any]:
+    """A logistic regression on the calibration half's drafts that pass the checks; every
+    row gets `score` (its probability of postable). Returns the weights, for the code."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    cal = [r for r in rows if r["half"] == "calibrate" and r["checks"]]
+    x = np.array([[r[f] for f in features] for r in cal])
+    y = np.array([r["postable"] for r in cal])
+    model = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
+    for r in rows:
+        r["score"] = float(model.predict_proba(np.array([[r[f] for f in features]]))[0, 1]) \
+            if r["checks"] else 0.0
+    weights = dict(zip(features, (round(float(w), 4) for w in model.coef_[0]), strict=True))
+    print(f"\nscore weights {weights}, intercept {model.intercept_[0]:.4f}")
+    return {"weights": weights, "intercept": round(float(model.intercept_[0]), 4)}
+
+
+def cut_for(rows: list[dict[str, Any]], target: float) -> float:
+    """The lowest score cut on the calibration half whose kept drafts reach `target`."""
+    cal = sorted((r for r in rows if r["half"] == "calibrate" and r["checks"]),
+                 key=lambda r: -r["score"])
+    best, good = 1.0, 0
+    for k, r in enumerate(cal, 1):
+        good += r["postable"]
+        if good / k >= target and k >= 3:
+            best = r["score"]
+    return best
+
+
+def decide(rows: list[dict[str, Any]], target: float) -> dict[str, Any]:
+    """Each verifier (the checks; with the claim judge; each with evidence thresholds chosen
+    on the calibration half) on both halves, per mode: drafts kept, precision, and the
+    answerable questions given a right answer."""
+    cal = [r for r in rows if r["half"] == "calibrate"]
+    verifiers: dict[str, Any] = {"checks": (("checks",), None)}
+    gate_sets: list[tuple[str, ...]] = [("checks",)]
+    if "claims" in rows[0]:
+        verifiers["checks+claims"] = (("checks", "claims"), None)
+        gate_sets.append(("checks", "claims"))
+    for gates in gate_sets:
+        verifiers["+".join(gates) + "+evidence"] = (gates, search(cal, gates, target))
+    if "score" in rows[0]:
+        cut = cut_for(rows, target)
+        verifiers["score"] = (("checks",), ("score", cut))
+    out: dict[str, Any] = {}
+    for label, (gates, th) in verifiers.items():
+        def keep(r: dict[str, Any], gates: tuple[str, ...] = gates, th: Any = th) -> bool:
+            if th is not None and th[0] == "score":
+                return bool(r["checks"]) and r["score"] >= th[1]
+            return all(r[g] for g in gates) and (th is None or (
+                r["min_sim"] >= th[0] and r["min_words"] >= th[1] and r["rel_best"] >= th[2]))
+        if th is not None and th[0] == "score":
+            out["score cut"] = th[1]
+        elif th is not None:
+            out[f"{label} thresholds"] = {"similarity": th[0], "words": th[1],
+                                          "relevance": th[2]}
+        for name in ("calibrate", "report"):
+            mine = [r for r in rows if r["half"] == name]
+            for mode in sorted({r["mode"] for r in mine}) + ["all"]:
+                sub = [r for r in mine if mode in ("all", r["mode"])]
+                kept = [r for r in sub if keep(r)]
+                good = sum(r["postable"] for r in kept)
+                answerable = {r["id"] for r in sub if r["answerable"] is not False}
+                covered = {r["id"] for r in kept if r["answerable"] is not False and r["postable"]}
+                out[f"{name} {label} {mode}"] = {
+                    "drafts": len(sub), "kept": len(kept), "good": good,
+                    "postable_in_all": sum(r["postable"] for r in sub),
+                    "precision": round(good / len(kept), 3) if kept else None,
+                    "answered_right": f"{len(covered)}/{len(answerable)}"}
     for k, v in out.items():
-        if isinstance(v, dict):
-            print(f"  {k:28} {v}")
+        print(f"  {k:52} {v}")
     return out
 
 
@@ -242,12 +347,28 @@ def main() -> None:
     ap.add_argument("--set", action="append", metavar="KEY=VALUE")
     ap.add_argument("--target", type=float, default=0.95)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--extra-labels", nargs="+", type=Path,
+                    help="label files not merged yet (add-labels' format)")
+    ap.add_argument("--claims", choices=("all", "passing"),
+                    help="also the per-claim verdicts of reply/verify.py, on every draft or "
+                    "only on those the checks pass")
+    ap.add_argument("--trim", action="store_true",
+                    help="read each draft as settle does: cut back to the sentences that pass")
     ap.add_argument("--judge", action="store_true", help="also the model's yes/no verdict")
     ap.add_argument("--rows", type=Path, help="write every draft's features here (JSONL)")
+    ap.add_argument("--from-rows", nargs="+", type=Path,
+                    help="read the drafts' features from earlier --rows files instead")
     args = ap.parse_args()
-    rows = rows_for(args)
-    signals = (*SIGNALS, "judge") if args.judge else SIGNALS
-    result = {"signals": report(rows, signals), "decision": decide(rows, args.target)}
+    rows = ([json.loads(line) for f in args.from_rows for line in
+             f.read_text(encoding="utf-8").splitlines() if line.strip()]
+            if args.from_rows else rows_for(args))
+    rows = [r for r in rows if r["mode"] in args.modes]
+    signals = SIGNALS + (("judge",) if args.judge else ()) + (("claims",) if args.claims
+                                                               else ())
+    fitted = fit_score(rows, FEATURES + (("claims",) if args.claims else ()))
+    signals += ("score",)
+    result = {"signals": report(rows, signals), "decision": decide(rows, args.target),
+              "score": fitted}
     if args.rows:
         args.rows.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
                              encoding="utf-8")

@@ -46,7 +46,8 @@ def test_plain_replies_and_code_that_was_asked_for_are_fine() -> None:
     ("In the context provided, ICA separates sources.", "the context"),
     ("The viewer is asking whether ICA is random.", "the viewer"),
     ("Based on the information given, ICA is random.", "based on the information"),
-    ("Shaw suggests using the wavelet transform for EEG.", "shaw suggests"),
+    ("Shaw suggests using the wavelet transform for EEG.",
+     "the creator in the third person ('shaw')"),
 ])
 def test_an_assistants_phrases_and_meta_talk_are_out_of_role(body: str, found: str) -> None:
     reasons = role_reasons(body)

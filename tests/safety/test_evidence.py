@@ -40,7 +40,7 @@ def test_each_claim_rests_on_its_nearest_article_sentence(embed: Embedded) -> No
 
 
 def test_a_claim_no_sentence_says_and_an_answer_to_another_question(embed: Embedded) -> None:
-    th = EvidenceThresholds(similarity=0.6, relevance=0.3)
+    th = EvidenceThresholds(similarity=0.6, words=0.0, relevance=0.3)
     invented = support("ICA was invented by radio astronomers in Chile.", QUESTION,
                        [CHUNK], embed)
     assert evidence_reasons(invented, th)[0].startswith("unsupported: no article sentence says")
@@ -51,6 +51,15 @@ def test_a_claim_no_sentence_says_and_an_answer_to_another_question(embed: Embed
         "off the question: the article sentence it rests on answers something else"]
     assert evidence_reasons(support("ICA separates a mixed signal into its sources.",
                                     QUESTION, [CHUNK], embed), th) == []
+
+
+def test_a_claim_that_says_more_than_its_sentence(embed: Embedded) -> None:
+    more = support("ICA separates a mixed signal into its separate sources using neural "
+                   "networks.", QUESTION, [CHUNK], embed)
+    assert more[0].similarity >= 0.6 and more[0].words < 0.9
+    assert evidence_reasons(more, EvidenceThresholds()) == [
+        f"unsupported: \"{more[0].claim[:60]}\" says more than its article sentence "
+        f"({more[0].words:.0%} of its words there)"]
 
 
 def test_an_answer_with_no_article_passage_is_held(embed: Embedded) -> None:
@@ -124,8 +133,9 @@ def test_a_number_not_in_the_sentence_it_rests_on_is_unsupported(embed: Embedded
     q = "What does it cost to train a 100B model?"
     wrong = support("Training a 100B model costs about $15 million.", q, [chunk], embed)
     assert wrong[0].numbers == ("15",)
-    assert evidence_reasons(wrong, EvidenceThresholds()) == [
+    off = EvidenceThresholds(0.0, 0.0, 0.0)  # the number rule alone
+    assert evidence_reasons(wrong, off) == [
         "unsupported: the number '15' is not in the article sentence \"Training a 100B model "
         "costs about $15 million.\" rests on"]
     right = support("It costs about $1.5M to train a 100B model.", q, [chunk], embed)
-    assert right[0].numbers == () and evidence_reasons(right, EvidenceThresholds()) == []
+    assert right[0].numbers == () and evidence_reasons(right, off) == []

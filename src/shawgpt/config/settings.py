@@ -158,6 +158,11 @@ class Settings:
     # content checks on every reply (on topic, grounded, coherent, in role, fits the comment)
     # and, when every draft fails them, a reply composed from the articles' own sentences
     content_checks: bool = True
+    # an answer to a question that passes every check is `ok` (posted unread) only when this
+    # is true, and then the evidence thresholds apply too (safety/evidence.py); false: it is
+    # `needs_review`, a draft for a person with the article sentences it rests on. Measured
+    # (docs/reply-quality.md): about half of the answers that pass every check are right
+    post_answers: bool = False
     # where each value came from (default, profile, shawgpt.toml, env, flag)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 

@@ -28,6 +28,9 @@ class Prompt:
     # 0: the greedy reply; k > 0: an alternative draft sampled with seed k (`drafts` setting),
     # so several candidates of one comment travel through the same batch-first call
     draft: int = 0
+    # the most new tokens for this prompt; 0: the backend's own (`max_new_tokens` setting).
+    # a one-word verdict needs 2, an answer 100
+    max_new_tokens: int = 0
 
     @property
     def raw(self) -> bool:

@@ -56,7 +56,7 @@ class OpenAIGenerator:
         if prompt.system is not None:
             messages.insert(0, {"role": "system", "content": prompt.system})
         body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": 0,
-                                "max_tokens": self.max_new_tokens}
+                                "max_tokens": prompt.max_new_tokens or self.max_new_tokens}
         if prompt.draft:
             body.update(temperature=self.temperature, seed=prompt.draft)
         return body

@@ -271,11 +271,11 @@ class OpenVINOGenerator:
             return f"{prompt.system}\n\n{prompt.user}"
         return str(self.tokenizer.apply_chat_template(messages, add_generation_prompt=True))
 
-    def config(self, draft: int) -> Any:
+    def config(self, draft: int, limit: int = 0) -> Any:
         import openvino_genai
 
         c = openvino_genai.GenerationConfig(
-            max_new_tokens=self.max_new_tokens, apply_chat_template=False,
+            max_new_tokens=limit or self.max_new_tokens, apply_chat_template=False,
             repetition_penalty=self.repetition_penalty,
             stop_strings=set(self.stop), include_stop_str_in_output=False)
         if self.no_repeat_ngram_size:  # the engine's default (off) is the largest size_t
@@ -285,15 +285,17 @@ class OpenVINOGenerator:
         return c
 
     def generate(self, prompts: Sequence[Prompt]) -> list[str]:
-        # One engine call per draft number (a call takes one GenerationConfig), all of its
+        # One engine call per draft number and token limit (a call takes one
+        # GenerationConfig), all of its
         # prompts continuously batched; exact settings keep each reply what it would be
         # alone (tests/models/test_openvino.py pins it).
         out = [""] * len(prompts)
-        for draft in sorted({p.draft for p in prompts}):
-            at = [k for k, p in enumerate(prompts) if p.draft == draft]
+        for draft, limit in sorted({(p.draft, p.max_new_tokens) for p in prompts}):
+            at = [k for k, p in enumerate(prompts)
+                  if (p.draft, p.max_new_tokens) == (draft, limit)]
             try:
                 result = self.pipe.generate([self.render(prompts[k]) for k in at],
-                                            self.config(draft))
+                                            self.config(draft, limit))
             except RuntimeError as exc:
                 raise ModelError(f"OpenVINO GenAI failed: {_first_line(exc)}") from None
             self.new_tokens += int(result.perf_metrics.get_num_generated_tokens())

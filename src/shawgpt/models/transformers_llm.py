@@ -75,19 +75,22 @@ class TransformersGenerator:
         # The raw recipe prompts carry no BOS; the tokenizer adds it as the recipe did.
         ids = [self.tokenizer(self.render(p), add_special_tokens=p.raw)["input_ids"]
                for p in prompts]
-        order = sorted(range(len(ids)), key=lambda i: (prompts[i].draft, len(ids[i])))
+        def key(i: int) -> tuple[int, int]:
+            return prompts[i].draft, prompts[i].max_new_tokens or self.max_new_tokens
+
+        order = sorted(range(len(ids)), key=lambda i: (*key(i), len(ids[i])))
         out: list[str] = [""] * len(ids)
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
-            for draft in sorted({prompts[i].draft for i in chunk}):
-                group = [i for i in chunk if prompts[i].draft == draft]
-                new = self._generate_group([ids[i] for i in group], draft)
+            for draft, limit in sorted({key(i) for i in chunk}):
+                group = [i for i in chunk if key(i) == (draft, limit)]
+                new = self._generate_group([ids[i] for i in group], draft, limit)
                 self.new_tokens += self._count_new(new)
                 for i, row in zip(group, new, strict=True):
                     out[i] = self.tokenizer.decode(row, skip_special_tokens=True)
         return out
 
-    def _generate_group(self, rows: list[list[int]], draft: int = 0) -> Any:
+    def _generate_group(self, rows: list[list[int]], draft: int = 0, limit: int = 0) -> Any:
         """One generate() for a group: the new tokens of each row, padded to the longest.
 
         The prompts are read without padding (see _prefill) and then decoded together,
@@ -96,6 +99,7 @@ class TransformersGenerator:
         """
         import torch
 
+        limit = limit or self.max_new_tokens
         device = next(self.model.parameters()).device
         width = max(len(r) for r in rows)
         pad = self.tokenizer.pad_token_id
@@ -106,16 +110,16 @@ class TransformersGenerator:
             torch.manual_seed(draft)
             sampling = {"do_sample": True, "temperature": self.temperature, "top_p": 0.95}
         with torch.inference_mode():
-            cache = self._prefill(rows, width) if min(map(len, rows)) > 1 else None
+            cache = self._prefill(rows, width, limit) if min(map(len, rows)) > 1 else None
             ids = self.model.generate(
                 input_ids=torch.tensor(input_ids, device=device),
                 attention_mask=torch.tensor(mask, device=device), past_key_values=cache,
-                max_new_tokens=self.max_new_tokens, pad_token_id=pad,
+                max_new_tokens=limit, pad_token_id=pad,
                 **sampling, **self.decoding,
             )
         return ids[:, width:]
 
-    def _prefill(self, rows: list[list[int]], width: int) -> Any:
+    def _prefill(self, rows: list[list[int]], width: int, limit: int) -> Any:
         """The cache of every prompt but its last token, stacked and padded on the left.
 
         Reading a prompt costs the same per token alone as in a batch, so each is read on
@@ -146,7 +150,7 @@ class TransformersGenerator:
                                    logits_to_keep=1).past_key_values
             caches.append(cache)
         # preallocated for the whole reply: no copying of the cache at each new token
-        merged = StaticCache(config=self.model.config, max_cache_len=width + self.max_new_tokens)
+        merged = StaticCache(config=self.model.config, max_cache_len=width + limit)
         for n in range(len(caches[0].layers)):
             keys = [_pad_left(c.layers[n].keys, width - 1) for c in caches]
             values = [_pad_left(c.layers[n].values, width - 1) for c in caches]

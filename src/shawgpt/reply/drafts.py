@@ -39,6 +39,8 @@ from shawgpt.safety.text import cosine, sentences
 
 VOICE_FILE = "voice.txt"
 COMPOSED = "composed: a quote from the article, for a person to check that it answers"
+ANSWER = ("answer: every check passed; for a person to confirm against the article sentences "
+          "it rests on (post_answers is off)")
 _RANK = {"ok": 0, "needs_review": 1, "error": 2}
 # A wish ("Good luck", "Big respect") gets the [thanks-wish] lines of voice.txt.
 _WISH = re.compile(r"\b(?:good luck|best of luck|more power|wish you|rooting for|respect|"
@@ -136,6 +138,22 @@ def compose(comment: str, sources: Sequence[Source], embed: Embedded,
                                 f"\"{quote}\"", closing) if p)
 
 
+def trimmed(v: Verdict, comment: str, prompt: Prompt, sources: Sequence[Source],
+            policy: Policy, checks: Checks) -> Verdict:
+    """An answer that fails on its content, cut back to the longest run of its first
+    sentences that passes every check ("To spot fat tails, look at the log-log plot …" without
+    a trailing "The article does not cover how to spot fat tails."), else as it was."""
+    if v.status == "ok" or not v.reply or any(not r.startswith(PREFIXES) for r in v.reasons):
+        return v
+    said = sentences(v.reply.removesuffix(policy.signature).strip())
+    for k in range(len(said) - 1, 0, -1):
+        cut = review(" ".join(said[:k]) + f"\n{policy.signature}", comment, prompt, sources,
+                     policy, checks=checks, praise=False, question=True)
+        if cut.status == "ok":
+            return cut
+    return v
+
+
 def settle(candidates: Sequence[str], comment: str, prompt: Prompt, sources: Sequence[Source],
            policy: Policy, input_reasons: Sequence[str], checks: Checks | None,
            folder: Path) -> Verdict:
@@ -151,11 +169,15 @@ def settle(candidates: Sequence[str], comment: str, prompt: Prompt, sources: Seq
         best = min(verdicts, key=lambda v: (_RANK.get(v.status, 3), len(v.reasons)))
         return replace(best, status="needs_review" if best.reply else best.status,
                        reasons=list(dict.fromkeys([*best.reasons, *attack])))
+    if question and checks is not None and not input_reasons:
+        verdicts = [trimmed(v, comment, prompt, sources, policy, checks) for v in verdicts]
     passing = [v for v in verdicts if v.status == "ok"]
     if passing and checks is not None and len(passing) > 1:
         near = [cosine(*checks.embed([v.reply, comment])) for v in passing]
-        return passing[max(range(len(passing)), key=near.__getitem__)]
+        passing = [passing[max(range(len(passing)), key=near.__getitem__)]]
     if passing:
+        if question and sources and not policy.post_answers:
+            return replace(passing[0], status="needs_review", reasons=[ANSWER])
         return passing[0]
     best = min(verdicts, key=lambda v: (_RANK.get(v.status, 3), len(v.reasons)))
     # only a reply that failed on its content is replaced: a link, a contact or a leak in

@@ -160,12 +160,17 @@ def focused(parts: Parts, comment: str, sources: Sequence[Source]) -> list[Sourc
 def content_checks(parts: Parts) -> Checks | None:
     """The content and language checks per settings (None when `content_checks` is off)."""
     from shawgpt.safety.content import Checks, Embedded
+    from shawgpt.safety.evidence import EvidenceThresholds
     from shawgpt.safety.language import parse_languages
 
     s = parts.settings
     if not s.content_checks:
         return None
-    return Checks(Embedded(parts.embedder.embed_texts), parse_languages(s.languages))
+    # the evidence thresholds decide only whether an answer may be posted unread; when
+    # answers go to a person anyway they would only swap a draft for a composed quote
+    evidence = EvidenceThresholds() if s.post_answers else EvidenceThresholds(0.0, 0.0, 0.0)
+    return Checks(Embedded(parts.embedder.embed_texts), parse_languages(s.languages),
+                  evidence=evidence)
 
 
 def reply_to(parts: Parts, comments: Sequence[str], say: Say,
@@ -191,9 +196,9 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
     raw = parts.generator.generate(prompts) if prompts else []
     folder = parts.prompts_dir or bundled_prompts_dir()
     replies = [Reply(c, "", "skipped", reasons=["empty comment"]) for c in comments]
-    for k, j in enumerate(jobs):
-        v = settle(raw[k * n : (k + 1) * n], j.comment, j.prompt, j.sources, policy, j.reasons,
-                   checks, folder)
+    verdicts = [settle(raw[k * n : (k + 1) * n], j.comment, j.prompt, j.sources, policy,
+                       j.reasons, checks, folder) for k, j in enumerate(jobs)]
+    for j, v in zip(jobs, verdicts, strict=True):
         replies[j.index] = Reply(comments[j.index].strip(), v.reply, v.status, j.sources,
                                  reasons=v.reasons, evidence=v.evidence)
     return replies

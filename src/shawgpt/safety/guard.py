@@ -92,6 +92,8 @@ class Policy:
     allow_urls: tuple[str, ...] = ()  # hosts, URL prefixes, e-mail addresses or numbers
     blocklist: tuple[str, ...] = ()
     strict: bool = False
+    # an answer to a question that passes every check may be `ok` (else a draft for a person)
+    post_answers: bool = False
     run_words: int = 8  # this many consecutive words of the instructions count as a leak
 
     @classmethod
@@ -108,6 +110,7 @@ class Policy:
                              if a.strip()),
             blocklist=load_blocklist(extra),
             strict=s.strict,
+            post_answers=s.post_answers,
         )
 
 
