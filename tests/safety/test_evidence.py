@@ -139,3 +139,12 @@ def test_a_number_not_in_the_sentence_it_rests_on_is_unsupported(embed: Embedded
         "costs about $15 million.\" rests on"]
     right = support("It costs about $1.5M to train a 100B model.", q, [chunk], embed)
     assert right[0].numbers == () and evidence_reasons(right, off) == []
+
+
+def test_the_signature_name_mid_sentence_is_read_before_the_reply_is_cut(
+        embed: Embedded) -> None:
+    # the reply is cut at its first signature; the name inside a sentence must still be seen
+    prompt = build_prompt(QUESTION, [CHUNK], "chat", "–ShawGPT")
+    v = review("To separate sources, ShawGPT suggests whitening first. It helps.", QUESTION,
+               prompt, [CHUNK], Policy(), checks=Checks(embed), praise=False, question=True)
+    assert "out of role: the creator in the third person ('ShawGPT')" in v.reasons

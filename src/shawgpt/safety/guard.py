@@ -268,7 +268,7 @@ def review(raw: str, comment: str, prompt: Prompt, sources: Sequence[Source], po
     evidence: list[Support] = []
     if checks is not None and not blocked:
         reasons += _content(body, comment, sources, checks, praise, question)
-        named = named_inside(text, policy.signature)
+        named = named_inside(whole, policy.signature)
         if named:  # the signature's name as a person: the creator in the third person
             reasons.append(f"out of role: the creator in the third person ({named!r})")
         if not edited and trim_unfinished(text) != text:
