@@ -201,3 +201,25 @@ def test_an_over_long_draft_to_praise_is_replaced_by_a_thank_you_line() -> None:
                  say=lambda _m: None, use_context=False)[0]
     assert r.status == "ok"
     assert r.reply.removesuffix("\n–ShawGPT") in voice(FOLDER)["thanks"]
+
+
+def test_thanks_get_a_short_token_budget_and_questions_the_full_one() -> None:
+    class Recording:
+        name = "recording"
+
+        def __init__(self) -> None:
+            self.limits: list[int] = []
+
+        def generate(self, prompts: Sequence[Prompt]) -> list[str]:
+            self.limits += [p.max_new_tokens for p in prompts]
+            return ["Thanks, glad it helped!" for _ in prompts]
+
+    gen = Recording()
+    parts = Parts(load_settings({}, env={}), _generator=gen)
+    reply_to(parts, ["Great video, thanks!", "How does ICA work?"], say=lambda _m: None,
+             use_context=False)
+    assert gen.limits == [40, 0]  # 0: the backend's max_new_tokens
+    gen.limits.clear()
+    parts = Parts(load_settings({"thanks_tokens": 0}, env={}), _generator=gen)
+    reply_to(parts, ["Great video, thanks!"], say=lambda _m: None, use_context=False)
+    assert gen.limits == [0]

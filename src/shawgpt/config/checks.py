@@ -14,6 +14,9 @@ def validate(s: Settings) -> None:
     """Reject combinations that cannot work, before any model is loaded."""
     if s.top_k < 1:
         raise ConfigError(f"top_k must be at least 1, got {s.top_k}")
+    if s.thanks_tokens < 0:
+        raise ConfigError(f"thanks_tokens must be 0 (max_new_tokens) or more, got "
+                          f"{s.thanks_tokens}")
     if s.context_words < 0:
         raise ConfigError(f"context_words must be 0 (whole chunks) or more, got "
                           f"{s.context_words}")

@@ -76,6 +76,9 @@ class Settings:
     # longest reply, in new tokens: the creator's answers have a median of 37 words (~50
     # tokens); 2-4 sentences fit in 100, and a reply cut short is trimmed to whole sentences
     max_new_tokens: int = 100
+    # longest reply to thanks or praise, in new tokens (the creator's thank-yous have a median
+    # of 8 words; a model that runs on gets his own thank-you line instead); 0 = as above
+    thanks_tokens: int = 40
     # a mild penalty keeps greedy decoding from repeating itself; n-gram bans stay off, since
     # an answer must be free to repeat the article's terms (the tiny profile needs both)
     repetition_penalty: float = 1.05

@@ -61,6 +61,13 @@ _DANGLING = re.compile(
     re.I)
 
 
+def reading(comment: str) -> tuple[bool, bool]:
+    """(asks something, is thanks or praise) as the gate reads the comment's sentences."""
+    parts = [s for s in re.split(r"(?<=[.!?])\s+", comment) if s]
+    question = any(is_question(s) for s in parts)
+    return question, not question and any(is_praise(s) for s in parts)
+
+
 def expand(prompts: Sequence[Prompt], drafts: int, first: int = 0) -> list[Prompt]:
     """Each prompt `drafts` times in a row, with draft = first, first + 1, ..."""
     return [replace(p, draft=first + k) for p in prompts for k in range(max(1, drafts))]
@@ -158,9 +165,7 @@ def settle(candidates: Sequence[str], comment: str, prompt: Prompt, sources: Seq
            policy: Policy, input_reasons: Sequence[str], checks: Checks | None,
            folder: Path) -> Verdict:
     """The best passing candidate, else a composed reply that passes, else the best one."""
-    parts = [s for s in re.split(r"(?<=[.!?])\s+", comment) if s]
-    question = any(is_question(s) for s in parts)
-    praise = not question and any(is_praise(s) for s in parts)  # the gate's reading
+    question, praise = reading(comment)
     verdicts = [review(c, comment, prompt, sources, policy, input_reasons,
                        checks=checks, praise=praise, question=question)
                 for c in candidates]

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from shawgpt.config import Settings
 from shawgpt.errors import IndexMissingError
 from shawgpt.index.store import Index, Source
 from shawgpt.index.sync import Progress, SyncOptions, SyncReport, sync_index
@@ -144,9 +145,20 @@ def prepare(parts: Parts, comments: Sequence[str], say: Say, use_context: bool =
     voice = parts.voice
     shown = voice.for_comments(texts) if voice is not None else [[] for _ in texts]
     return [Job(i, sc.text, list(sc.reasons), src,
-                build_prompt(sc.text, focused(parts, sc.text, src), s.template, s.signature,
-                             parts.prompts_dir, examples=ex))
+                replace(build_prompt(sc.text, focused(parts, sc.text, src), s.template,
+                                     s.signature, parts.prompts_dir, examples=ex),
+                        max_new_tokens=budget(s, sc.text)))
             for i, sc, src, ex in zip(wanted, screened, found, shown, strict=True)]
+
+
+def budget(s: Settings, comment: str) -> int:
+    """New tokens for this comment's reply: `thanks_tokens` for thanks or praise (a reply
+    that runs on past a thank-you is replaced by the creator's line anyway), else 0 (the
+    backend's `max_new_tokens`)."""
+    from shawgpt.reply.drafts import reading
+
+    return min(s.thanks_tokens, s.max_new_tokens) if s.thanks_tokens and reading(comment)[1] \
+        else 0
 
 
 def focused(parts: Parts, comment: str, sources: Sequence[Source]) -> list[Source]:
