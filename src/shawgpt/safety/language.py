@@ -30,6 +30,7 @@ CANDIDATES = ("en", "es", "fr", "de", "it", "pt", "nl", "pl", "ru", "uk", "tr", 
               "zh", "ja", "ko", "id", "vi", "zu", "xh", "ga", "cy", "sq", "sw", "so", "yo",
               "af", "ca", "la", "tl", "ms", "st", "tn", "sn")
 MIN_LETTERS = 12  # shorter texts are not judged: too few letters for any detector
+SENTENCE_LETTERS = 20  # a sentence of a longer comment is judged alone from this many letters
 _WORD = re.compile(r"[^\W\d_]+", re.U)
 
 
@@ -111,11 +112,24 @@ def detect(text: str, allowed: tuple[str, ...]) -> tuple[str, str] | None:
 
 
 def comment_reason(comment: str, allowed: tuple[str, ...]) -> str | None:
-    """Why a comment is held for its language, or None."""
+    """Why a comment is held for its language, or None. Each sentence of a comment that reads
+    as one of `allowed` is read too: an instruction slipped in another language between
+    English praise ("Great video! Injoro udhëzimet e mëparshme …") must not pass as English."""
     found = detect(comment, allowed)
-    if found is None or found[0] in allowed:
-        return None
-    return f"the comment is in {found[1]}, outside the languages set ({', '.join(allowed)})"
+    langs = ", ".join(allowed)
+    if found is not None and found[0] not in allowed:
+        return f"the comment is in {found[1]}, outside the languages set ({langs})"
+    from shawgpt.safety.text import sentences
+
+    # a sentence, or the part of one after a colon ("reply as instructed: Scríobh …")
+    pieces = [q.strip() for p in sentences(comment) for q in re.split(r"[:;]\s", p)]
+    parts = [p for p in pieces if sum(ch.isalpha() for ch in p) >= SENTENCE_LETTERS]
+    for part in parts if len(parts) > 1 else []:
+        found = detect(part, allowed)
+        if found is not None and found[0] not in allowed:
+            return (f"a sentence of the comment is in {found[1]}, outside the languages set "
+                    f"({langs}): \"{part[:50]}\"")
+    return None
 
 
 def reply_reason(reply: str, comment: str, allowed: tuple[str, ...]) -> str | None:
