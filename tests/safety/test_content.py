@@ -268,3 +268,9 @@ def test_an_instruction_slipped_in_another_language_into_english_praise_is_held(
 ])
 def test_a_short_foreign_word_in_an_english_comment_is_not_held(comment: str) -> None:
     assert comment_reason(comment, EN) is None
+
+
+def test_chinese_sentences_end_at_their_own_marks_without_spaces() -> None:
+    text = "RAG 是检索增强生成。它先检索文档，再生成回答！什么时候该用？用 QLoRA 微调。"
+    assert sentences(text) == [
+        "RAG 是检索增强生成。", "它先检索文档，再生成回答！", "什么时候该用？", "用 QLoRA 微调。"]

@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from typing import Any
 
 # A full stop ends a sentence unless it ends "i.e.", "e.g.", "vs.", "cf." or "et al." (a quote
-# cut there reads as broken: "values far from the center (i.e.").
+# cut there reads as broken: "values far from the center (i.e."); 。！？ end one with no space.
 _SENTENCE = re.compile(r"(?<=[.!?…])(?<!\bi\.e\.)(?<!\be\.g\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bal\.)"
-                       r"[\"')\]]*\s+|\n\s*\n\s*|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+                       r"[\"')\]]*\s+|\n\s*\n\s*|\n(?=\s*(?:[-*•]|\d+[.)])\s)|"
+                       # Chinese and Japanese end a sentence with 。！？ and no space after
+                       r"(?<=[。！？])[”」』）]*\s*")
 # A PDF heading: a short capitalised line with no punctuation, the next line starting anew.
 _HEADING = re.compile(
     r"^([A-Z\"“][\w’'&/()\"“”-]*:?(?:[ \t]+[\w’'&/()\"“”-]+){0,7})[ \t]*\n(?=[A-Z])", re.M)
