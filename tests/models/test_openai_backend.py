@@ -60,7 +60,8 @@ class ChatHandler(BaseHTTPRequestHandler):
             self.send_error(srv.fail_with or 429, "Overloaded")
             return
         user = body["messages"][-1]["content"]
-        data = json.dumps({"choices": [{"message": {"content": user[::-1]}}]}).encode()
+        data = json.dumps({"choices": [{"message": {"content": user[::-1]}}],
+                           "usage": {"completion_tokens": len(user)}}).encode()
         self.send_response(200 if self.path == "/v1/chat/completions" else 404)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -95,6 +96,10 @@ def test_replies_come_back_in_order_with_at_most_batch_size_in_flight(
     assert first["model"] == "tiny" and first["max_tokens"] == 42 and first["temperature"] == 0
     assert [m["role"] for m in first["messages"]] == ["system", "user"]
     assert set(server.headers_seen) == {"Bearer sk-test"}
+    # it stops where the signature starts (OpenAI takes at most 4 stop sequences) and counts
+    # the completion tokens the server reports, for batch's throughput line
+    assert first["stop"] == ["–ShawGPT", "– ShawGPT", "-ShawGPT", "\nUser:"]
+    assert gen.new_tokens == sum(len(f"comment {i}") for i in range(10))
 
 
 def test_a_raw_prompt_is_sent_as_one_user_message(server: ChatServer) -> None:

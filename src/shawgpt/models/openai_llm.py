@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 RETRIES = 3  # after the first try, for 429 and 5xx answers
 BACKOFF = 0.5  # seconds before the first retry; doubled for each next one
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_STOP = 4  # stop sequences OpenAI's API accepts
 
 
 class OpenAIGenerator:
@@ -30,9 +31,17 @@ class OpenAIGenerator:
 
     def __init__(self, base_url: str, model: str, api_key: str, max_new_tokens: int,
                  concurrency: int = 4, timeout: float = 120.0, temperature: float = 0.7,
-                 backoff: float = BACKOFF) -> None:
+                 backoff: float = BACKOFF, stop: Sequence[str] = ()) -> None:
+        import threading
+
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model, self.name = model, model
+        # OpenAI's API takes at most 4 stop sequences (vLLM and llama.cpp take more): the
+        # signature as models most often write it, then an invented turn
+        self.stop = list(stop)[:MAX_STOP]
+        # completion tokens the server reported (its `usage`), for batch's throughput line
+        self.new_tokens = 0
+        self._count = threading.Lock()
         self.max_new_tokens, self.concurrency = max_new_tokens, max(1, concurrency)
         self.temperature, self.backoff = temperature, backoff
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -48,8 +57,11 @@ class OpenAIGenerator:
 
         if not s.base_url or not s.llm_model:
             raise ConfigError("the openai backend needs --base-url and --model")
+        name = s.signature.lstrip("-–—~ ").strip()
+        stop = [f"–{name}", f"– {name}", f"-{name}", "\nUser:"] if name else ["\nUser:"]
         return cls(s.base_url, s.llm_model, os.environ.get(s.api_key_env, ""),
-                   s.max_new_tokens, concurrency=s.batch_size, temperature=s.temperature)
+                   s.max_new_tokens, concurrency=s.batch_size, temperature=s.temperature,
+                   stop=stop)
 
     def body(self, prompt: Prompt) -> dict[str, Any]:
         messages = [{"role": "user", "content": prompt.user}]
@@ -57,6 +69,8 @@ class OpenAIGenerator:
             messages.insert(0, {"role": "system", "content": prompt.system})
         body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": 0,
                                 "max_tokens": prompt.max_new_tokens or self.max_new_tokens}
+        if self.stop:
+            body["stop"] = self.stop
         if prompt.draft:
             body.update(temperature=self.temperature, seed=prompt.draft)
         return body
@@ -78,7 +92,13 @@ class OpenAIGenerator:
                 raise ModelError(f"{self.url} answered HTTP {resp.status_code}: "
                                  f"{resp.reason_phrase}")
             try:
-                return str(resp.json()["choices"][0]["message"]["content"] or "")
+                data = resp.json()
+                text = str(data["choices"][0]["message"]["content"] or "")
+                used = (data.get("usage") or {}).get("completion_tokens")
+                if isinstance(used, int):
+                    with self._count:
+                        self.new_tokens += used
+                return text
             except (KeyError, IndexError, TypeError, ValueError):
                 raise ModelError(f"{self.url} did not answer like a chat-completions API") \
                     from None
