@@ -223,3 +223,13 @@ def test_thanks_get_a_short_token_budget_and_questions_the_full_one() -> None:
     parts = Parts(load_settings({"thanks_tokens": 0}, env={}), _generator=gen)
     reply_to(parts, ["Great video, thanks!"], say=lambda _m: None, use_context=False)
     assert gen.limits == [0]
+
+
+def test_cutting_back_never_hides_the_creator_in_the_third_person(checks: Checks) -> None:
+    # stripping the signature from "…, ShawGPT suggests …" once left "…,suggests …" to pass
+    draft = ("ICA pulls the eye blinks out of the EEG recording, ShawGPT suggests as a first "
+             "step. It works on any recording.")
+    v = settle([draft], QUESTION, PROMPT, [ICA], Policy(post_answers=True), [], checks, FOLDER)
+    # no prefix of it passes, so the question gets the article's own words for a person
+    assert (v.status, v.reasons) == ("needs_review", [COMPOSED])
+    assert "suggests" not in v.reply

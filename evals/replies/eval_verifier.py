@@ -75,7 +75,7 @@ def features(replay: Replay, cid: str, mode: str, raw: str,
     if trim and not job.reasons:  # as drafts.settle reads an answer: cut back to what passes
         from shawgpt.reply.drafts import trimmed
 
-        v = trimmed(v, job.comment, job.prompt, job.sources, replay.policy, checks)
+        v = trimmed(v, raw, job.comment, job.prompt, job.sources, replay.policy, checks)
     sig = replay.parts.settings.signature
     from shawgpt.safety.evidence import features as evidence_features
 

@@ -145,14 +145,15 @@ def compose(comment: str, sources: Sequence[Source], embed: Embedded,
                                 f"\"{quote}\"", closing) if p)
 
 
-def trimmed(v: Verdict, comment: str, prompt: Prompt, sources: Sequence[Source],
+def trimmed(v: Verdict, raw: str, comment: str, prompt: Prompt, sources: Sequence[Source],
             policy: Policy, checks: Checks) -> Verdict:
-    """An answer that fails on its content, cut back to the longest run of its first
-    sentences that passes every check ("To spot fat tails, look at the log-log plot …" without
-    a trailing "The article does not cover how to spot fat tails."), else as it was."""
+    """An answer that fails on its content, cut back to the longest run of the first
+    sentences of what the model wrote (`raw`, so that a signature's name inside a sentence is
+    still seen) that passes every check ("To spot fat tails, look at the log-log plot …"
+    without a trailing "The article does not cover how to spot fat tails."), else as it was."""
     if v.status == "ok" or not v.reply or any(not r.startswith(PREFIXES) for r in v.reasons):
         return v
-    said = sentences(v.reply.removesuffix(policy.signature).strip())
+    said = sentences(raw.strip())
     for k in range(len(said) - 1, 0, -1):
         cut = review(" ".join(said[:k]) + f"\n{policy.signature}", comment, prompt, sources,
                      policy, checks=checks, praise=False, question=True)
@@ -175,7 +176,8 @@ def settle(candidates: Sequence[str], comment: str, prompt: Prompt, sources: Seq
         return replace(best, status="needs_review" if best.reply else best.status,
                        reasons=list(dict.fromkeys([*best.reasons, *attack])))
     if question and checks is not None and not input_reasons:
-        verdicts = [trimmed(v, comment, prompt, sources, policy, checks) for v in verdicts]
+        verdicts = [trimmed(v, raw, comment, prompt, sources, policy, checks)
+                    for v, raw in zip(verdicts, candidates, strict=True)]
     passing = [v for v in verdicts if v.status == "ok"]
     if passing and checks is not None and len(passing) > 1:
         near = [cosine(*checks.embed([v.reply, comment])) for v in passing]
