@@ -156,6 +156,26 @@ def test_a_jsonl_out_with_numeric_ids_and_source_objects(isolated: Path) -> None
     assert (row["decision"], row["likes"], row["sources"][0]["page"]) == ("approved", 3, 2)
 
 
+def test_the_evidence_batch_wrote_is_read_from_csv_and_jsonl(isolated: Path) -> None:
+    from shawgpt.review.output import load_out
+
+    pair = {"claim": "Kurtosis measures tail weight.", "sentence": "Kurtosis measures how heavy "
+            "the tails are.", "file": "kurtosis.pdf", "page": "1", "similarity": 0.83}
+    path = isolated / "replies.jsonl"
+    path.write_text(json.dumps({"text": "What is kurtosis?", "reply": "x\n–ShawGPT",
+                                "status": "needs_review", "sources": [], "reasons": [],
+                                "evidence": [pair]}) + "\n")
+    shown = ('"Kurtosis measures tail weight." <= "Kurtosis measures how heavy the tails are." '
+             '(kurtosis.pdf, 0.83)')
+    assert load_out(path).evidence(0) == shown
+    csv_path = isolated / "replies.csv"
+    write_table(csv_path, ["Comment", "reply", "status", "sources", "reasons", "evidence"],
+                [{"Comment": "What is kurtosis?", "reply": "x", "status": "needs_review",
+                  "sources": "", "reasons": "", "evidence": shown}], False)
+    assert load_out(csv_path).evidence(0) == shown
+    assert load_out(write_batch_out(isolated / "old.csv")).evidence(0) == ""  # before it
+
+
 # -- bad input ------------------------------------------------------------------------------
 
 def test_no_terminal_says_what_works_without_one(out: Path) -> None:
