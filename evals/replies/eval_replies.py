@@ -41,7 +41,6 @@ import argparse
 import csv
 import hashlib
 import json
-import re
 import sys
 import time
 from dataclasses import replace
@@ -227,7 +226,7 @@ def candidates(replay: Replay) -> list[tuple[str, str, str, str]]:
     """(id, mode, source, body) of every reply any threshold could post: each model draft and
     the composed and thank-you fallbacks (computed whatever the drafts' verdicts)."""
     from shawgpt.reply.drafts import compose, thanks_line, voice
-    from shawgpt.retrieval.gate import is_praise, is_question
+    from shawgpt.retrieval.gate import read_comment
     from shawgpt.safety.signature import clean_reply
 
     sig = replay.parts.settings.signature
@@ -237,13 +236,12 @@ def candidates(replay: Replay) -> list[tuple[str, str, str, str]]:
         job = replay.jobs[(cid, mode)]
         for raw in raws:
             out.append((cid, mode, "model", body_of(clean_reply(raw, sig)[0], sig)))
-        parts = [s for s in re.split(r"(?<=[.!?])\s+", job.comment) if s]
-        question = any(is_question(s) for s in parts)
+        question, praise = read_comment(job.comment)
         if question and job.sources:  # as drafts.settle decides
             composed = compose(job.comment, job.sources, replay.checks.embed, lines, 0.0)
             if composed:
                 out.append((cid, mode, "composed", composed))
-        elif not question and any(is_praise(s) for s in parts):
+        elif praise:
             out.append((cid, mode, "thanks", thanks_line(job.comment, lines)))
     return out
 

@@ -43,7 +43,20 @@ from eval_replies import (  # noqa: E402
 )
 
 SIGNALS = ("checks", "min_sim", "min_words", "mean_sim", "rel_best", "rel_max", "short")
-# the same names as shawgpt.safety.evidence.FEATURES, in its order (the fitted weights go there)
+
+
+def evidence_features(found: list[Any]) -> dict[str, float]:
+    """The weakest and mean similarity of an answer's claims to their article sentences
+    (safety/evidence.Support), the weakest word share, the relevance to the question of the
+    best-supported claim's sentence and the best relevance of any, minus the claim count."""
+    if not found:
+        return dict.fromkeys(SIGNALS[1:], 0.0)
+    best = max(found, key=lambda s: s.similarity)
+    return {"min_sim": min(s.similarity for s in found),
+            "min_words": min(s.words for s in found),
+            "mean_sim": sum(s.similarity for s in found) / len(found),
+            "rel_best": best.relevance, "rel_max": max(s.relevance for s in found),
+            "short": -float(len(found))}
 
 
 def auc(pos: list[float], neg: list[float]) -> float | None:
@@ -63,12 +76,12 @@ def features(replay: Replay, cid: str, mode: str, raw: str,
              trim: bool = False) -> dict[str, Any]:
     from dataclasses import replace as dc_replace
 
-    from shawgpt.safety.evidence import EvidenceThresholds
+    from shawgpt.safety.evidence import OFF
     from shawgpt.safety.guard import review
 
     job = replay.jobs[(cid, mode)]
     # every check but the evidence thresholds, which are what is measured here
-    checks = dc_replace(replay.checks, evidence=EvidenceThresholds(0.0, 0.0, 0.0))
+    checks = dc_replace(replay.checks, evidence=OFF)
     # the draft itself, as settle reads a question's draft (no fallback)
     v = review(raw, job.comment, job.prompt, job.sources, replay.policy, job.reasons,
                checks=checks, praise=False, question=True)
@@ -77,8 +90,6 @@ def features(replay: Replay, cid: str, mode: str, raw: str,
 
         v = trimmed(v, raw, job.comment, job.prompt, job.sources, replay.policy, checks)
     sig = replay.parts.settings.signature
-    from shawgpt.safety.evidence import features as evidence_features
-
     ev = v.evidence
     model_ok = v.status == "ok" and not v.reasons
     return {
@@ -262,7 +273,7 @@ def search(cal: list[dict[str, Any]], gates: tuple[str, ...],
     return best[0]
 
 
-FEATURES = ("min_sim", "min_words", "mean_sim", "rel_best", "rel_max", "short")
+FEATURES = SIGNALS[1:]  # what the logistic regression reads
 
 
 def fit_score(rows: list[dict[str, Any]], features: tuple[str, ...]) -> dict[str, Any]:

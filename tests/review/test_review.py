@@ -160,7 +160,7 @@ def test_the_evidence_batch_wrote_is_read_from_csv_and_jsonl(isolated: Path) -> 
     from shawgpt.review.output import load_out
 
     pair = {"claim": "Kurtosis measures tail weight.", "sentence": "Kurtosis measures how heavy "
-            "the tails are.", "file": "kurtosis.pdf", "page": "1", "similarity": 0.83}
+            "the tails are.", "file": "kurtosis.pdf", "page": "", "similarity": 0.83}
     path = isolated / "replies.jsonl"
     path.write_text(json.dumps({"text": "What is kurtosis?", "reply": "x\n–ShawGPT",
                                 "status": "needs_review", "sources": [], "reasons": [],

@@ -30,7 +30,7 @@ from pathlib import Path
 from shawgpt.errors import ConfigError
 from shawgpt.index.store import Source
 from shawgpt.models.base import Prompt
-from shawgpt.retrieval.gate import is_praise, is_question
+from shawgpt.retrieval.gate import read_comment
 from shawgpt.safety.content import PREFIXES, Embedded
 from shawgpt.safety.fit import MIXED
 from shawgpt.safety.guard import Checks, Policy, Verdict, review
@@ -59,13 +59,6 @@ _DANGLING = re.compile(
     r"^notice|^recall|^see |^note that|proceedings|journal of|doi|arxiv|"
     r"(?:figure|fig\.|table|eq\.) ?\d)\b",
     re.I)
-
-
-def reading(comment: str) -> tuple[bool, bool]:
-    """(asks something, is thanks or praise) as the gate reads the comment's sentences."""
-    parts = [s for s in re.split(r"(?<=[.!?])\s+", comment) if s]
-    question = any(is_question(s) for s in parts)
-    return question, not question and any(is_praise(s) for s in parts)
 
 
 def expand(prompts: Sequence[Prompt], drafts: int, first: int = 0) -> list[Prompt]:
@@ -166,7 +159,7 @@ def settle(candidates: Sequence[str], comment: str, prompt: Prompt, sources: Seq
            policy: Policy, input_reasons: Sequence[str], checks: Checks | None,
            folder: Path) -> Verdict:
     """The best passing candidate, else a composed reply that passes, else the best one."""
-    question, praise = reading(comment)
+    question, praise = read_comment(comment)
     verdicts = [review(c, comment, prompt, sources, policy, input_reasons,
                        checks=checks, praise=praise, question=question)
                 for c in candidates]

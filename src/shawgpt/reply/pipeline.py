@@ -155,10 +155,10 @@ def budget(s: Settings, comment: str) -> int:
     """New tokens for this comment's reply: `thanks_tokens` for thanks or praise (a reply
     that runs on past a thank-you is replaced by the creator's line anyway), else 0 (the
     backend's `max_new_tokens`)."""
-    from shawgpt.reply.drafts import reading
+    from shawgpt.retrieval.gate import read_comment
 
-    return min(s.thanks_tokens, s.max_new_tokens) if s.thanks_tokens and reading(comment)[1] \
-        else 0
+    praise = read_comment(comment)[1]
+    return min(s.thanks_tokens, s.max_new_tokens) if s.thanks_tokens and praise else 0
 
 
 def focused(parts: Parts, comment: str, sources: Sequence[Source]) -> list[Source]:
@@ -172,7 +172,7 @@ def focused(parts: Parts, comment: str, sources: Sequence[Source]) -> list[Sourc
 def content_checks(parts: Parts) -> Checks | None:
     """The content and language checks per settings (None when `content_checks` is off)."""
     from shawgpt.safety.content import Checks, Embedded
-    from shawgpt.safety.evidence import EvidenceThresholds
+    from shawgpt.safety.evidence import OFF, EvidenceThresholds
     from shawgpt.safety.language import parse_languages
 
     s = parts.settings
@@ -180,7 +180,7 @@ def content_checks(parts: Parts) -> Checks | None:
         return None
     # the evidence thresholds decide only whether an answer may be posted unread; when
     # answers go to a person anyway they would only swap a draft for a composed quote
-    evidence = EvidenceThresholds() if s.post_answers else EvidenceThresholds(0.0, 0.0, 0.0)
+    evidence = EvidenceThresholds() if s.post_answers else OFF
     return Checks(Embedded(parts.embedder.embed_texts), parse_languages(s.languages),
                   evidence=evidence)
 

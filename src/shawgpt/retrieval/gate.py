@@ -94,6 +94,13 @@ def is_praise(sentence: str) -> bool:
     return bool(_PRAISE.search(sentence))
 
 
+def read_comment(comment: str) -> tuple[bool, bool]:
+    """(asks something, is thanks or praise): any sentence a question; else any praise."""
+    parts = [s for s in re.split(r"(?<=[.!?])\s+", comment) if s]
+    question = any(is_question(s) for s in parts)
+    return question, not question and any(is_praise(s) for s in parts)
+
+
 def classify(
     comment: str,
     discussed: Container[str],

@@ -16,7 +16,7 @@ from typing import Any
 
 from shawgpt.batch.history import comment_key, id_column
 from shawgpt.batch.journal import row_hash
-from shawgpt.batch.runner import ADDED, EVIDENCE, journal_path
+from shawgpt.batch.runner import ADDED, EVIDENCE, format_evidence, journal_path
 from shawgpt.errors import InputError
 from shawgpt.tables.columns import pick_column
 from shawgpt.tables.csvio import JSONL_SUFFIXES, Table, cell_text, read_table, write_table
@@ -66,11 +66,9 @@ class OutFile:
 
     def evidence(self, i: int) -> str:
         """The sentences an answer rests on, as batch wrote them ("" for older runs)."""
-        value = self.table.rows[i].get("evidence")
+        value = self.table.rows[i].get(EVIDENCE)
         if isinstance(value, list):
-            return " | ".join(f"\"{e.get('claim')}\" <= \"{e.get('sentence')}\" "
-                              f"({e.get('file')}, {e.get('similarity', 0):.2f})"
-                              for e in value if isinstance(e, dict))
+            return format_evidence([e for e in value if isinstance(e, dict)])
         return cell_text(value)
 
     def key(self, i: int) -> str:

@@ -48,10 +48,6 @@ class Support:
                 else v for k, v in asdict(self).items()}
 
 
-# what evals/replies/eval_verifier.py measures of each answer's evidence
-FEATURES = ("min_sim", "min_words", "mean_sim", "rel_best", "rel_max", "short")
-
-
 @dataclass(frozen=True)
 class EvidenceThresholds:
     # Chosen on the calibration half of the labelled question drafts (244 drafts of the 1.5B
@@ -62,19 +58,7 @@ class EvidenceThresholds:
     relevance: float = 0.35  # the best-supported claim's sentence this close to the question
 
 
-def features(found: Sequence[Support]) -> dict[str, float]:
-    """What evals/replies/eval_verifier.py measures of an answer: the weakest and mean
-    similarity of the claims to their sentences, the weakest word share, the relevance to
-    the question of the best-supported claim's sentence and the best relevance of any, and
-    minus the number of claims."""
-    if not found:
-        return dict.fromkeys(FEATURES, 0.0)
-    best = max(found, key=lambda s: s.similarity)
-    return {"min_sim": min(s.similarity for s in found),
-            "min_words": min(s.words for s in found),
-            "mean_sim": sum(s.similarity for s in found) / len(found),
-            "rel_best": best.relevance, "rel_max": max(s.relevance for s in found),
-            "short": -float(len(found))}
+OFF = EvidenceThresholds(0.0, 0.0, 0.0)  # the number and no-passage rules only
 
 
 def acronyms(text: str) -> set[str]:
