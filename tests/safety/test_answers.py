@@ -42,6 +42,8 @@ def test_plain_replies_and_code_that_was_asked_for_are_fine() -> None:
 @pytest.mark.parametrize("body,found", [
     ("Thank you for your thoughtful question! The answer is PCA.", "thoughtful question"),
     ("ICA separates sources. I'm here to help!", "here to help"),
+    # a real joke comment, "Mr. Moneybags ova here!", got this as `ok`
+    ("Hi Mr. Moneybags! How can I assist you today?", "how can i assist you"),
     ("ICA separates sources. Let me know if you need more.", "let me know if"),
     ("In the context provided, ICA separates sources.", "the context"),
     ("The viewer is asking whether ICA is random.", "the viewer"),

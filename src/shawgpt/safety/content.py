@@ -87,7 +87,8 @@ _ROLE = re.compile(
 )
 # An assistant's phrases, in any reply: the creator never writes them.
 _ASSISTANT = re.compile(
-    r"\b(?:(?:thank you|thanks) for (?:your|the) (?:thoughtful|insightful|interesting|"
+    r"\b(?:how (?:can|may|could) I (?:help|assist) you|"
+    r"(?:thank you|thanks) for (?:your|the) (?:thoughtful|insightful|interesting|"
     r"detailed) (?:question|comment)|here to help|(?:I'?d|I would|I'?ll|I will) be (?:happy|"
     r"glad) to (?:help|assist|provide|answer|explain)|happy to (?:help|assist)|feel free to|"
     r"don'?t hesitate|let me know if|if you have any (?:more |other |further )?questions|"
