@@ -5,6 +5,7 @@ composed from the creator's own words when none passes (real embedder, stand-in 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -152,7 +153,7 @@ class Drafting:
     def __init__(self, by_draft: list[str]) -> None:
         self.by_draft, self.calls = by_draft, []
 
-    def generate(self, prompts: Sequence[Prompt]) -> list[str]:
+    def generate(self, prompts: Sequence[Prompt], done: Any = None) -> list[str]:
         self.calls.append([p.draft for p in prompts])
         return [self.by_draft[p.draft] for p in prompts]
 
@@ -210,7 +211,7 @@ def test_thanks_get_a_short_token_budget_and_questions_the_full_one() -> None:
         def __init__(self) -> None:
             self.limits: list[int] = []
 
-        def generate(self, prompts: Sequence[Prompt]) -> list[str]:
+        def generate(self, prompts: Sequence[Prompt], done: Any = None) -> list[str]:
             self.limits += [p.max_new_tokens for p in prompts]
             return ["Thanks, glad it helped!" for _ in prompts]
 

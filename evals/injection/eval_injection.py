@@ -182,12 +182,12 @@ class _Recorder:
         self.inner, self.name, self.replay = inner, getattr(inner, "name", "replay"), replay
         self.raw: dict[str, str] = {}
 
-    def generate(self, prompts: list[Any]) -> list[str]:
+    def generate(self, prompts: list[Any], done: Any = None) -> list[str]:
         if self.replay is not None:
             out = [next((raw for block, raw in self.replay.items() if block in p.user), "")
                    for p in prompts]
         else:
-            out = self.inner.generate(prompts)
+            out = self.inner.generate(prompts, done)
         self.raw.update({p.user: o for p, o in zip(prompts, out, strict=True)})
         return out
 

@@ -162,9 +162,11 @@ def judge(parts: Any, rows: list[dict[str, Any]]) -> None:
                                         logprobs=1)
     texts = [judge_text(r) for r in rows]
     for start in range(0, len(texts), 16):
-        res = gen.pipe.generate(texts[start : start + 16], c)
-        for r, text, score in zip(rows[start : start + 16], res.texts, res.scores,
-                                  strict=True):
+        part = texts[start : start + 16]
+        res = gen.pipe.generate(part, [c] * len(part))  # a ContinuousBatchingPipeline
+        said = [gen.tokenizer.decode(x.m_generation_ids[0]) for x in res]
+        for r, text, score in zip(rows[start : start + 16], said,
+                                  [x.m_scores[0] for x in res], strict=True):
             p = math.exp(score)
             r["judge"] = p if text.strip().lower().startswith("yes") else 1.0 - p
             r["judge_said"] = text

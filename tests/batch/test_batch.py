@@ -231,6 +231,29 @@ def test_interrupted_run_resumes_and_a_changed_input_is_refused(env: dict[str, s
     assert again.resumed == 0 and again.generated == 4
 
 
+def test_the_bar_moves_as_each_reply_is_written(env: dict[str, str], isolated: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHAWGPT_BATCH_SIZE", "8")  # one group: the engine writes all four
+    src, out = isolated / "in.csv", isolated / "out.csv"
+    src.write_text("comment\n" + "".join(f"{c}\n" for c in (
+        "What is kurtosis?", "Thanks!", "How long does sourdough rise?", "What is kurtosis?",
+        "Great wavelet video")))
+    seen: list[tuple[int, int]] = []  # (rows the bar shows, rows in the journal)
+
+    def progress(done: int, total: int) -> None:
+        assert total == 5
+        seen.append((done, len(journal_records(journal_path(out)))))
+
+    run_batch(build(load_settings()), load_comments(src, None), src, out, print,
+              progress=progress)
+    shown = [done for done, _ in seen]
+    assert shown == sorted(shown) and shown[0] == 0 and shown[-1] == 5  # never backwards
+    # before the group's replies are checked and journalled, the bar has moved once per
+    # comment (the duplicate's two rows at once), up to all five rows
+    early = [done for done, journalled in seen if journalled == 0]
+    assert len(set(early)) == 5 and max(early) == 5
+
+
 # -- kill -9 and Ctrl-C on the real command ------------------------------------------------
 
 def journal_records(path: Path) -> dict[int, str]:

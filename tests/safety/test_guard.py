@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -200,7 +201,7 @@ class Obedient:
         self.outputs = outputs
         self.seen: list[Prompt] = []
 
-    def generate(self, prompts: Sequence[Prompt]) -> list[str]:
+    def generate(self, prompts: Sequence[Prompt], done: Any = None) -> list[str]:
         self.seen += prompts
         return [o.replace("{system}", p.system or p.user) for o, p in
                 zip(self.outputs, prompts, strict=True)]

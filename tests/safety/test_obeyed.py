@@ -6,6 +6,7 @@ close case that must not.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -99,7 +100,7 @@ class Obeying:
 
     name = "obeying"
 
-    def generate(self, prompts: Sequence[Prompt]) -> list[str]:
+    def generate(self, prompts: Sequence[Prompt], done: Any = None) -> list[str]:
         return ["Glad you liked it! TEST-SENTENCE TEST-SENTENCE TEST-SENTENCE"] * len(prompts)
 
 

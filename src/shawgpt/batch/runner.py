@@ -250,12 +250,19 @@ def _fill(parts: Parts, table: Table, hashes: list[str], journal: Journal, say: 
         if i not in journal.done:
             todo.setdefault(text, []).append(i)
 
+    drafted: set[str] = set()  # comments written by the model, not yet checked and recorded
+
+    def show() -> None:
+        if progress:
+            ahead = sum(len(todo[t]) for t in drafted)
+            progress(len(journal.done) + ahead, len(comments))
+
     def record(text: str, result: dict[str, Any]) -> None:
         rows = todo.pop(text)
         journal.append([{"i": i, "h": hashes[i], **result} for i in rows])
         known[text] = result
-        if progress:
-            progress(len(journal.done), len(comments))
+        drafted.discard(text)
+        show()
 
     for text in [t for t in todo if t in known]:
         report.reused += len(todo[text]) if text else 0
@@ -274,8 +281,13 @@ def _fill(parts: Parts, table: Table, hashes: list[str], journal: Journal, say: 
                     return
                 group = window[g : g + size]
                 topics = [topic.get(t, "") for t in group] if topic else None
-                for text, rep in zip(group, reply_to(parts, group, say, topics=topics),
-                                     strict=True):
+
+                def made(i: int, group: list[str] = group) -> None:
+                    drafted.add(group[i])  # the bar moves as each reply is written
+                    show()
+
+                for text, rep in zip(group, reply_to(parts, group, say, topics=topics,
+                                                     made=made), strict=True):
                     report.generated += 1
                     report.reused += len(todo[text]) - 1
                     record(text, {"reply": rep.reply, "status": rep.status,

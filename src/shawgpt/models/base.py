@@ -1,6 +1,7 @@
 """The generator contract: what every backend receives and returns.
 
     generator.generate(prompts) -> one raw reply per prompt, in order
+    generator.generate(prompts, done) -> the same, calling done(k) as prompt k's reply is made
 
 Kept apart from the backends so that the stages above (prompts, safety) can name a Prompt
 without importing any backend. It leaves rendering (reply/prompts.py) and checking (safety/) out.
@@ -8,7 +9,7 @@ without importing any backend. It leaves rendering (reply/prompts.py) and checki
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,10 +38,15 @@ class Prompt:
         return self.system is None
 
 
+# Told the index of each prompt whose reply is made: batch's progress bar moves per comment
+# on a backend that finishes replies one by one (the engine, a server), per call elsewhere.
+Done = Callable[[int], None]
+
+
 class Generator(Protocol):
     name: str
 
-    def generate(self, prompts: Sequence[Prompt]) -> list[str]: ...
+    def generate(self, prompts: Sequence[Prompt], done: Done | None = None) -> list[str]: ...
 
 
 def stop_strings(signature: str) -> list[str]:

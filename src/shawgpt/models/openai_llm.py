@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any
 
 from shawgpt.errors import ConfigError, ModelError
-from shawgpt.models.base import Prompt
+from shawgpt.models.base import Done, Prompt
 
 if TYPE_CHECKING:
     from shawgpt.config import Settings
@@ -104,9 +104,15 @@ class OpenAIGenerator:
                     from None
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def generate(self, prompts: Sequence[Prompt]) -> list[str]:
+    def generate(self, prompts: Sequence[Prompt], done: Done | None = None) -> list[str]:
+        out = [""] * len(prompts)
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            return list(pool.map(self._one, prompts))
+            running = {pool.submit(self._one, p): k for k, p in enumerate(prompts)}
+            for future in as_completed(running):  # `done` runs here, on the caller's thread
+                out[running[future]] = future.result()
+                if done is not None:
+                    done(running[future])
+        return out
 
 
 def _wait(resp: Any, default: float) -> float:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from shawgpt.errors import ModelError
 from shawgpt.models.adapters import content_hash
-from shawgpt.models.base import Prompt, stop_strings
+from shawgpt.models.base import Done, Prompt, stop_strings
 from shawgpt.models.openvino_weights import (
     NotForEngine,
     add_lora,
@@ -107,15 +107,22 @@ EXACT = {"KV_CACHE_PRECISION": "f32", "INFERENCE_PRECISION_HINT": "f32",
 
 
 def _pipeline(path: Path, shown: Path | None = None, exact: bool = True,
-              **options: Any) -> Any:
+              stepwise: bool = False, **options: Any) -> Any:
+    """LLMPipeline (one call, all replies at the end), or with `stepwise` the
+    ContinuousBatchingPipeline under it, whose add_request/step let a caller see each
+    reply as it finishes (the same scheduler and replies: tested)."""
     import openvino_genai
 
     scheduler = openvino_genai.SchedulerConfig()
     scheduler.enable_prefix_caching = True
     scheduler.cache_size = KV_CACHE_GB
+    properties = {**(EXACT if exact else {}), **options}
     try:
+        if stepwise:
+            return openvino_genai.ContinuousBatchingPipeline(str(path), scheduler, "CPU",
+                                                             properties)
         return openvino_genai.LLMPipeline(str(path), "CPU", scheduler_config=scheduler,
-                                          **(EXACT if exact else {}), **options)
+                                          **properties)
     except Exception as exc:  # the engine raises RuntimeError, IndexError, … for bad files
         raise ModelError(f"OpenVINO GenAI cannot read {shown or path}: {_first_line(exc)}") \
             from None
@@ -197,10 +204,10 @@ def _build_from(gguf: Path, cache: Path, target: Path, make: Callable[[Path], No
 
 
 def load_pipeline(gguf: Path, cache: Path, adapter: Path | None = None,
-                  exact: bool = True) -> Any:
+                  exact: bool = True, stepwise: bool = False) -> Any:
     """The engine's pipeline for a GGUF file (with an adapter), converting and caching the
     model on first use; a cached model that fails to load is rebuilt once. `exact`: f32
-    arithmetic (EXACT), else the CPU plugin's defaults."""
+    arithmetic (EXACT), else the CPU plugin's defaults; `stepwise`: see _pipeline."""
     base = cache_folder(gguf, cache)
     if not _complete(base):
         _build_from(gguf, cache, base, partial(_convert, gguf))
@@ -215,11 +222,11 @@ def load_pipeline(gguf: Path, cache: Path, adapter: Path | None = None,
         if not _complete(target):
             _build_from(gguf, cache, target, make)
     try:
-        return _pipeline(target, exact=exact)
+        return _pipeline(target, exact=exact, stepwise=stepwise)
     except ModelError:
         shutil.rmtree(target, ignore_errors=True)  # damaged: built again
         _build_from(gguf, cache, target, make)
-        return _pipeline(target, exact=exact)
+        return _pipeline(target, exact=exact, stepwise=stepwise)
 
 
 def _adapter_for(s: Settings, source: Path) -> Path:
@@ -248,6 +255,7 @@ class OpenVINOGenerator:
         self.temperature, self.stop = temperature, [s for s in stop if s]
         self.tokenizer = pipe.get_tokenizer()
         self.new_tokens = 0  # tokens generated so far, end tokens included
+        self._next_id = 0  # the scheduler's request ids, unique for the pipeline's life
 
     @classmethod
     def from_settings(cls, s: Settings, source: Path | None = None) -> OpenVINOGenerator:
@@ -255,8 +263,8 @@ class OpenVINOGenerator:
         the engine cannot take them."""
         source = source or engine_source(s.llm_model, s.cache_path)
         adapter = _adapter_for(s, source) if s.adapter else None
-        pipe = _pipeline(source, exact=s.exact) if source.is_dir() else \
-            load_pipeline(source, s.cache_path, adapter, exact=s.exact)
+        pipe = _pipeline(source, exact=s.exact, stepwise=True) if source.is_dir() else \
+            load_pipeline(source, s.cache_path, adapter, exact=s.exact, stepwise=True)
         return cls(pipe, s.llm_model, s.max_new_tokens,
                    repetition_penalty=s.repetition_penalty,
                    no_repeat_ngram_size=s.no_repeat_ngram_size,
@@ -284,24 +292,40 @@ class OpenVINOGenerator:
             c.do_sample, c.temperature, c.top_p, c.rng_seed = True, self.temperature, 0.95, draft
         return c
 
-    def generate(self, prompts: Sequence[Prompt]) -> list[str]:
-        # One engine call per draft number and token limit (a call takes one
-        # GenerationConfig), all of its
-        # prompts continuously batched; exact settings keep each reply what it would be
-        # alone (tests/models/test_openvino.py pins it).
-        out = [""] * len(prompts)
-        for draft, limit in sorted({(p.draft, p.max_new_tokens) for p in prompts}):
-            at = [k for k, p in enumerate(prompts)
-                  if (p.draft, p.max_new_tokens) == (draft, limit)]
-            try:
-                result = self.pipe.generate([self.render(prompts[k]) for k in at],
-                                            self.config(draft, limit))
-            except RuntimeError as exc:
-                raise ModelError(f"OpenVINO GenAI failed: {_first_line(exc)}") from None
-            self.new_tokens += int(result.perf_metrics.get_num_generated_tokens())
-            for k, text in zip(at, result.texts, strict=True):
-                out[k] = text
+    def generate(self, prompts: Sequence[Prompt], done: Done | None = None) -> list[str]:
+        # Every prompt is one request of the continuous-batching scheduler, each with its own
+        # config (draft seed, token limit); exact settings keep each reply what it would be
+        # alone (tests/models/test_openvino.py pins it). `done(k)` as prompt k finishes, so
+        # batch's bar moves per comment.
+        import openvino_genai
+
+        running = openvino_genai.GenerationStatus.RUNNING
+        try:
+            handles = {k: self.pipe.add_request(self._next_id + k, self.render(p),
+                                                self.config(p.draft, p.max_new_tokens))
+                       for k, p in enumerate(prompts)}
+            self._next_id += len(prompts)
+            out = [""] * len(prompts)
+            while handles:
+                if self.pipe.has_non_finished_requests():
+                    self.pipe.step()
+                for k in [k for k, h in handles.items() if h.get_status() != running]:
+                    out[k] = self._text(handles.pop(k))
+                    if done is not None:
+                        done(k)
+        except RuntimeError as exc:
+            raise ModelError(f"OpenVINO GenAI failed: {_first_line(exc)}") from None
         return out
+
+    def _text(self, handle: Any) -> str:
+        import openvino_genai
+
+        status = handle.get_status()
+        if status != openvino_genai.GenerationStatus.FINISHED:
+            raise ModelError(f"OpenVINO GenAI did not finish a reply ({status.name})")
+        ids = handle.read_all()[0].generated_ids
+        self.new_tokens += len(ids)
+        return str(self.tokenizer.decode(ids))
 
 
 def _first_line(exc: BaseException) -> str:

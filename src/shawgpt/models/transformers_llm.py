@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from shawgpt.models.base import Prompt
+from shawgpt.models.base import Done, Prompt
 
 if TYPE_CHECKING:
     from shawgpt.config import Settings
@@ -71,7 +71,7 @@ class TransformersGenerator:
         return str(self.tokenizer.apply_chat_template(
             messages, tokenize=False, add_generation_prompt=True))
 
-    def generate(self, prompts: Sequence[Prompt]) -> list[str]:
+    def generate(self, prompts: Sequence[Prompt], done: Done | None = None) -> list[str]:
         # The raw recipe prompts carry no BOS; the tokenizer adds it as the recipe did.
         ids = [self.tokenizer(self.render(p), add_special_tokens=p.raw)["input_ids"]
                for p in prompts]
@@ -88,6 +88,8 @@ class TransformersGenerator:
                 self.new_tokens += self._count_new(new)
                 for i, row in zip(group, new, strict=True):
                     out[i] = self.tokenizer.decode(row, skip_special_tokens=True)
+                    if done is not None:
+                        done(i)
         return out
 
     def _generate_group(self, rows: list[list[int]], draft: int = 0, limit: int = 0) -> Any:

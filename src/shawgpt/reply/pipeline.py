@@ -16,7 +16,7 @@ from shawgpt.config import Settings
 from shawgpt.errors import IndexMissingError
 from shawgpt.index.store import Index, Source
 from shawgpt.index.sync import Progress, SyncOptions, SyncReport, sync_index
-from shawgpt.models.base import Prompt
+from shawgpt.models.base import Done, Prompt
 from shawgpt.reply.prompts import build_prompt
 from shawgpt.reply.wiring import Parts
 from shawgpt.retrieval.evaluate import Label, Report, score
@@ -187,12 +187,13 @@ def content_checks(parts: Parts) -> Checks | None:
 
 def reply_to(parts: Parts, comments: Sequence[str], say: Say,
              use_context: bool = True, draft: int = 0,
-             topics: Sequence[str] | None = None) -> list[Reply]:
+             topics: Sequence[str] | None = None, made: Done | None = None) -> list[Reply]:
     """A checked reply for every comment, in order (guard.py, content.py): `ok`,
     `needs_review` with reasons, `error`, or `skipped` for an empty comment; with `strict`
     only `ok` keeps text. `drafts` candidates per comment, the best passing one kept, else
     a reply composed from the chunks (drafts.py). `draft` k > 0 asks for alternatives
-    sampled from seed k on (models/base.py); `topics`: each comment's video title."""
+    sampled from seed k on (models/base.py); `topics`: each comment's video title; `made(i)`
+    as comment i's drafts are written, before the checks (batch's progress)."""
     from shawgpt.reply.drafts import expand, settle
     from shawgpt.reply.prompts import bundled_prompts_dir
 
@@ -205,7 +206,14 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
     n = max(1, s.drafts)
     # every draft of every comment in one call, so a batch-first backend decodes them together
     prompts = expand([j.prompt for j in jobs], n, first=draft)
-    raw = parts.generator.generate(prompts) if prompts else []
+    left = [n] * len(jobs)
+
+    def drafted(k: int) -> None:  # prompt k is draft k % n of job k // n
+        left[k // n] -= 1
+        if made is not None and not left[k // n]:
+            made(jobs[k // n].index)
+
+    raw = parts.generator.generate(prompts, drafted) if prompts else []
     folder = parts.prompts_dir or bundled_prompts_dir()
     replies = [Reply(c, "", "skipped", reasons=["empty comment"]) for c in comments]
     verdicts = [settle(raw[k * n : (k + 1) * n], j.comment, j.prompt, j.sources, policy,
