@@ -197,7 +197,7 @@ def test_interrupted_run_resumes_and_a_changed_input_is_refused(env: dict[str, s
     parts = build(load_settings())
     seen: list[int] = []
 
-    def ctrl_c_after_first_group(done: int, total: int) -> None:
+    def ctrl_c_after_first_group(done: int, total: int, settled: int) -> None:
         seen.append(done)  # the first report is generation starting (done 0), for the ETA
         if len(seen) == 2:
             os.kill(os.getpid(), signal.SIGINT)  # the graceful first Ctrl-C
@@ -240,9 +240,10 @@ def test_the_bar_moves_as_each_reply_is_written(env: dict[str, str], isolated: P
         "Great wavelet video")))
     seen: list[tuple[int, int]] = []  # (rows the bar shows, rows in the journal)
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int, settled: int) -> None:
         assert total == 5
         seen.append((done, len(journal_records(journal_path(out)))))
+        assert settled == seen[-1][1]  # the ETA's pace comes from journalled rows only
 
     run_batch(build(load_settings()), load_comments(src, None), src, out, print,
               progress=progress)
@@ -380,3 +381,19 @@ def test_the_eta_counts_the_pace_from_the_first_group_not_the_model_load() -> No
     now[0] += 50.0
     assert eta.update(30, 60) == 150.0
     assert format_eta(150.0) == "ETA 2:30" and format_eta(None) == "ETA …"
+
+
+def test_the_eta_takes_its_pace_from_whole_groups_and_counts_down_between_them() -> None:
+    from shawgpt.batch.eta import Eta
+
+    now = [0.0]
+    eta = Eta(clock=lambda: now[0])
+    assert eta.update(0, 100, 0) is None  # generation starts
+    now[0] = 30.0
+    assert eta.update(3, 100, 0) is None  # replies written, none of their group checked yet
+    now[0] = 40.0
+    assert eta.update(20, 100, 20) == 160.0  # a group of 20 rows took 40 s: 80 rows to go
+    now[0] = 50.0
+    assert eta.update(25, 100, 20) == 150.0  # counts down; the uneven bar does not move it
+    now[0] = 500.0
+    assert eta.update(30, 100, 20) == 0.0  # late: never below zero

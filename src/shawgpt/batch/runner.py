@@ -54,7 +54,9 @@ NOT_REPLY_SETTINGS = frozenset({
     "max_posts", "quota_budget", "post_delay_min", "post_delay_max",  # a key: never journaled
 })
 WINDOW_GROUPS = 16  # groups per window ordered by prompt size (retrieval runs per window)
-Progress = Callable[[int, int], None]
+# (rows written so far, rows in all, rows checked and journalled): the bar shows the first,
+# the ETA takes its pace from the last (eta.py)
+Progress = Callable[[int, int, int], None]
 
 
 @dataclass
@@ -255,7 +257,7 @@ def _fill(parts: Parts, table: Table, hashes: list[str], journal: Journal, say: 
     def show() -> None:
         if progress:
             ahead = sum(len(todo[t]) for t in drafted)
-            progress(len(journal.done) + ahead, len(comments))
+            progress(len(journal.done) + ahead, len(comments), len(journal.done))
 
     def record(text: str, result: dict[str, Any]) -> None:
         rows = todo.pop(text)
@@ -273,7 +275,7 @@ def _fill(parts: Parts, table: Table, hashes: list[str], journal: Journal, say: 
             record("", _result_of(reply_to(parts, [""], say)[0]))
         pending = list(todo)
         if progress:  # generation starts: the pace of the ETA counts from here
-            progress(len(journal.done), len(comments))
+            progress(len(journal.done), len(comments), len(journal.done))
         for w in range(0, len(pending), size * WINDOW_GROUPS):
             window = _by_prompt_size(parts, pending[w : w + size * WINDOW_GROUPS], say)
             for g in range(0, len(window), size):

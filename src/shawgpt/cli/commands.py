@@ -248,8 +248,8 @@ def batch(
     eta = Eta()
     with typer.progressbar(length=len(table.rows), label="Replying", file=sys.stderr,
                            show_eta=False, item_show_func=lambda x: x) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.current_item = format_eta(eta.update(done, total))  # shown by item_show_func
+        def progress(done: int, total: int, settled: int) -> None:
+            bar.current_item = format_eta(eta.update(done, total, settled))  # item_show_func
             bar.update(done - bar.pos)
 
         report = run_batch(parts, table, src, out, _err, restart=restart, excel=excel,
