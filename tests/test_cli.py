@@ -43,7 +43,8 @@ def test_unknown_profile_is_a_clear_error() -> None:
     result = runner.invoke(app, ["--profile", "gpt5", "info"])
     assert result.exit_code == 1
     assert result.stderr == (
-        "Error: unknown profile 'gpt5' (choose from: embedded, tiny, shawgpt, openai)\n"
+        "Error: unknown profile 'gpt5' (choose from: embedded, tiny, shawgpt, multilingual, "
+        "openai)\n"
     )
 
 

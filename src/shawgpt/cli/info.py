@@ -21,6 +21,38 @@ def _where(spec: str) -> str:
     return "local folder" if spec.startswith(("/", ".")) else "hub id (needs a hub)"
 
 
+def _embeddings_where(spec: str) -> str:
+    from shawgpt.models import e5_embed
+
+    if spec != e5_embed.SPEC:
+        return _where(spec)
+    try:
+        e5_embed.checked_files()
+    except ShawGPTError as exc:
+        return f"unavailable: {exc}"
+    return (f"multilingual-e5-small, 4-bit, run by the C engine inside {e5_embed.PACKAGE} "
+            f"{e5_embed.VERSION} (engine and model sha256 checked; the package is never "
+            "imported)")
+
+
+def _languages(s: Settings) -> list[str]:
+    """The language rule in words: which comments are answered, in which language."""
+    from shawgpt.reply.languages import language_name
+    from shawgpt.safety.language import parse_languages
+
+    try:
+        allowed = parse_languages(s.languages)
+    except ShawGPTError as exc:
+        return ["Languages:", f"  {exc}"]
+    names = ", ".join(f"{language_name(c)} ({c})" for c in allowed)
+    replies = (f"the comment's own language (else {language_name(allowed[0])})"
+               if s.reply_language == "comment" else f"always {s.reply_language}")
+    search = ("each question also searched in its translation (translate_queries)"
+              if s.translate_queries and len(allowed) > 1 else "in the comment's words only")
+    return ["Languages:", f"  comments answered in: {names}; any other language is held "
+            "for review", f"  replies written in: {replies}", f"  search: {search}"]
+
+
 def _known(spec: str, engine: str) -> str:
     """A catalog model: its file, size, license and where its bytes come from."""
     from shawgpt.models.catalog import known
@@ -44,8 +76,9 @@ def describe(parts: Parts) -> str:
         if f.name == "youtube_api_key" and value:
             value = "(set, not shown)"  # a secret: info's output gets pasted into bug reports
         lines.append(f"  {f.name} = {value!r}  ({s.sources.get(f.name, 'default')})")
+    lines += _languages(s)
     lines.append("Models:")
-    lines.append(f"  embeddings: {s.embed_model} -> {_where(s.embed_model)}")
+    lines.append(f"  embeddings: {s.embed_model} -> {_embeddings_where(s.embed_model)}")
     if s.backend == "local":
         gen = s.llm_model
         engine = (f"run on OpenVINO GenAI (converted once into {s.cache_path / 'openvino'}, "

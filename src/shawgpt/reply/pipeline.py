@@ -91,7 +91,7 @@ def find_sources(parts: Parts, comments: Sequence[str], say: Say,
             return retrieve(texts, parts.embedder, index, k, s.cutoff)
         return search(texts, parts.embedder, index, k, s.cutoff, how)
 
-    found = find(comments, strategy)
+    found = find(search_texts(parts, comments), strategy)
     if topics and s.video_context:
         again = [i for i, f in enumerate(found) if len(f) > 1 and topics[i].strip()]
         titled = find([f"{topics[i].strip()}. {comments[i]}" for i in again],
@@ -101,6 +101,24 @@ def find_sources(parts: Parts, comments: Sequence[str], say: Say,
             found[i] = sorted(found[i], key=lambda c: place.get((c.file, c.page, c.text),
                                                                 len(place)))
     return found
+
+
+def search_texts(parts: Parts, comments: Sequence[str]) -> list[str]:
+    """The comments as the search reads them: with `translate_queries`, each one the gate
+    lets through also in the other language of `languages` (reply/languages.py)."""
+    from shawgpt.reply import languages as lang
+    from shawgpt.safety.language import parse_languages
+
+    allowed = parse_languages(parts.settings.languages)
+    if not parts.settings.translate_queries or len(allowed) < 2:
+        return list(comments)
+    asks = [i for i, c in enumerate(comments) if c.strip() and gate_reason(parts, c) is None]
+    said = parts.generator.generate(lang.translation_prompts([comments[i] for i in asks],
+                                                             allowed)) if asks else []
+    translations = [""] * len(comments)
+    for i, text in zip(asks, said, strict=True):
+        translations[i] = text
+    return lang.search_texts(comments, translations)
 
 
 def gate_reason(parts: Parts, comment: str) -> str | None:
@@ -131,6 +149,8 @@ def prepare(parts: Parts, comments: Sequence[str], say: Say, use_context: bool =
             topics: Sequence[str] | None = None) -> list[Job]:
     """Screen, retrieve and build the prompt of every non-empty comment, in order;
     `topics`: each comment's video title (find_sources)."""
+    from shawgpt.reply.languages import ask_for, reply_language
+    from shawgpt.safety.language import parse_languages
     from shawgpt.safety.sanitize import strip_controls
     from shawgpt.safety.screen import screen_comment
 
@@ -144,11 +164,14 @@ def prepare(parts: Parts, comments: Sequence[str], say: Say, use_context: bool =
                          else None) if use_context and texts else [[] for _ in texts]
     voice = parts.voice
     shown = voice.for_comments(texts) if voice is not None else [[] for _ in texts]
+    allowed = parse_languages(s.languages)
+    asks = [ask_for(reply_language(s.reply_language, t, allowed)) for t in texts]
     return [Job(i, sc.text, list(sc.reasons), src,
                 replace(build_prompt(sc.text, focused(parts, sc.text, src), s.template,
-                                     s.signature, parts.prompts_dir, examples=ex),
+                                     s.signature, parts.prompts_dir, examples=ex,
+                                     language=ask),
                         max_new_tokens=budget(s, sc.text)))
-            for i, sc, src, ex in zip(wanted, screened, found, shown, strict=True)]
+            for i, sc, src, ex, ask in zip(wanted, screened, found, shown, asks, strict=True)]
 
 
 def budget(s: Settings, comment: str) -> int:
@@ -171,8 +194,11 @@ def focused(parts: Parts, comment: str, sources: Sequence[Source]) -> list[Sourc
 
 def content_checks(parts: Parts) -> Checks | None:
     """The content and language checks per settings (None when `content_checks` is off)."""
+    from shawgpt.models.e5_embed import SPEC as E5
     from shawgpt.safety.content import Checks, Embedded
     from shawgpt.safety.evidence import OFF, EvidenceThresholds
+
+    UNCALIBRATED = (E5,)  # the thresholds are MiniLM's; e5's cosines sit in a higher band
     from shawgpt.safety.language import parse_languages
 
     s = parts.settings
@@ -182,7 +208,8 @@ def content_checks(parts: Parts) -> Checks | None:
     # answers go to a person anyway they would only swap a draft for a composed quote
     evidence = EvidenceThresholds() if s.post_answers else OFF
     return Checks(Embedded(parts.embedder.embed_texts), parse_languages(s.languages),
-                  evidence=evidence)
+                  evidence=evidence, reply_language=s.reply_language,
+                  similarity=parts.embedder.name not in UNCALIBRATED)
 
 
 def reply_to(parts: Parts, comments: Sequence[str], say: Say,

@@ -2,8 +2,9 @@
 
 Two styles: "inst" renders one raw text (the recipe's [INST] prompts, its wording verbatim)
 and "chat" renders a system and a user message for the model's own chat template. Templates
-are data: files read verbatim, with `{comment}`, `{context}`, `{signature}`, `{canary}` and
-`{examples}` slots filled in one pass (so a comment containing "{context}" stays as typed).
+are data: files read verbatim, with `{comment}`, `{context}`, `{signature}`, `{canary}`,
+`{examples}` and `{language}` slots filled in one pass (so a comment containing "{context}"
+stays as typed).
 
 Untrusted text enters only as delimited data: the comment inside `<comment>…</comment>`,
 each retrieved chunk inside `<chunk>…</chunk>`, and anything in it that could close those
@@ -25,7 +26,7 @@ from shawgpt.errors import ConfigError
 from shawgpt.index.store import Source
 from shawgpt.models.base import Prompt
 
-_SLOT = re.compile(r"\{(comment|context|signature|canary|examples)\}")
+_SLOT = re.compile(r"\{(comment|context|signature|canary|examples|language)\}")
 # Tags that would close our data delimiters, and the control tokens of common chat templates.
 _DELIMITERS = re.compile(r"<\s*(/?)\s*(comment|chunk|example)\b[^>]*>", re.I)
 _CONTROL = re.compile(
@@ -97,9 +98,11 @@ def build_prompt(
     folder: Path | None = None,
     canary: str | None = None,
     examples: Sequence[tuple[str, str]] = (),
+    language: str = "",
 ) -> Prompt:
     """The Prompt for one comment; `examples`: the creator's past replies to similar
-    comments (voice/examples.py), filled into a template's `{examples}` slot."""
+    comments (voice/examples.py), filled into a template's `{examples}` slot; `language`:
+    the sentence asking for the reply's language (reply/languages.py; "" for English)."""
     folder = folder or bundled_prompts_dir()
     canary = process_canary() if canary is None else canary
     values = {
@@ -108,6 +111,7 @@ def build_prompt(
         "signature": signature,
         "canary": canary,
         "examples": format_examples(examples),
+        "language": language,
     }
     bare = {**values, "comment": "", "context": "", "examples": ""}
     suffix = "with_context" if sources else "no_context"

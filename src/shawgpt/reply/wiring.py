@@ -11,6 +11,7 @@ import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from shawgpt.config import Settings
 from shawgpt.errors import ConfigError, ModelError
@@ -32,13 +33,18 @@ class Parts:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
+            from shawgpt.models.e5_embed import SPEC as E5_SPEC
+            from shawgpt.models.e5_embed import E5Embedder
             from shawgpt.models.embed import EMBEDDERS
 
+            kind: Any
             try:
                 kind = EMBEDDERS[self.settings.embedder]
             except KeyError:
                 raise ConfigError(f"unknown embedder {self.settings.embedder!r} "
                                   f"(choose from: {', '.join(EMBEDDERS)})") from None
+            if self.settings.embed_model == E5_SPEC:  # its own engine, whichever `embedder`
+                kind = E5Embedder
             self._embedder = kind(self.settings.embed_model, cache_dir=self.settings.cache_path)
         return self._embedder
 

@@ -13,12 +13,16 @@ quotations of three words or more are the video's words and are not read as rema
 terms come from the caller (hybrid.topic_terms, from the indexed articles), so the gate
 follows whatever articles are indexed. It runs in about 0.1 ms per comment.
 
-The patterns are general English written for YouTube-style comments. They were checked
+Chinese comments are read with their own short lists: a full-width question mark, a question
+word (什么, 怎么, 为什么, 如何, 哪, 多少, 是否, 有没有, 请问 ...) or a closing 吗/呢 asks
+something; 谢谢, 感谢, 太棒了, 干货, 学到了 ... is thanks or praise.
+
+The English patterns are general English written for YouTube-style comments. They were checked
 against the labelled real comments, so the numbers in docs/retrieval.md are in-sample; the project's
 own label set (tests/data/labels.jsonl) is a second check.
 
 Left out: whether the index actually answers the comment (the cutoff's job, retrieve.py),
-languages other than English, sarcasm.
+languages other than English and Chinese, sarcasm.
 """
 
 from __future__ import annotations
@@ -63,9 +67,16 @@ _PRAISE = re.compile(
     r"(?:better|clearer|simpler)|i've ever (?:seen|watched|read|heard))\b",
     re.I,
 )
+_ZH_QUESTION = re.compile(
+    r"[？]|什么|甚么|啥|怎么|怎样|怎麼|为什么|為什麼|为啥|如何|哪|多少|几个|几种|是否|能否|可否|"
+    r"有没有|是不是|能不能|可不可以|会不会|请问|請問|求问|求教|请教|不懂|不明白|没看懂|"
+    r"[吗嗎呢][\s。！!~～…]*$")
+_ZH_PRAISE = re.compile(
+    r"谢谢|謝謝|感谢|感謝|多谢|太棒|很棒|真棒|厉害|牛|赞|讚|好文|干货|乾貨|学到了|學到了|受益|"
+    r"收藏|支持|辛苦|讲得好|讲的好|讲得真|清楚|清晰|优秀|精彩|有用|实用|佩服|大佬|宝藏")
 # a quotation of three words or more is the video's words, not the commenter's remark
 _QUOTED = re.compile(r"[\"“”]([^\"“”]{1,500})[\"“”]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+|\.{2,}|…|\s+-\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？；])|\n+|\.{2,}|…|\s+-\s+")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
@@ -75,6 +86,12 @@ class Verdict:
 
     needs_context: bool
     reason: str  # question | remark | thanks | chatter | empty
+
+
+def _words(text: str) -> int:
+    """Words, a Chinese word taken as two characters (Chinese has no spaces to count)."""
+    han = sum("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
+    return len(_WORD.findall(text.lower())) + (han + 1) // 2
 
 
 def _drop_quotation(m: re.Match[str]) -> str:
@@ -87,16 +104,17 @@ def sentences(text: str) -> list[str]:
 
 def is_question(sentence: str) -> bool:
     body = _GREETING.sub("", sentence, count=1)
-    return "?" in body or bool(_QUESTION_START.match(body) or _QUESTION_PHRASE.search(body))
+    return "?" in body or bool(_QUESTION_START.match(body) or _QUESTION_PHRASE.search(body)
+                               or _ZH_QUESTION.search(body))
 
 
 def is_praise(sentence: str) -> bool:
-    return bool(_PRAISE.search(sentence))
+    return bool(_PRAISE.search(sentence) or _ZH_PRAISE.search(sentence))
 
 
 def read_comment(comment: str) -> tuple[bool, bool]:
     """(asks something, is thanks or praise): any sentence a question; else any praise."""
-    parts = [s for s in re.split(r"(?<=[.!?])\s+", comment) if s]
+    parts = [s for s in re.split(r"(?<=[.!?])\s+|(?<=[。！？；])", comment) if s]
     question = any(is_question(s) for s in parts)
     return question, not question and any(is_praise(s) for s in parts)
 
@@ -114,7 +132,7 @@ def classify(
         return Verdict(False, "empty")
     if any(is_question(s) for s in parts):
         return Verdict(True, "question")
-    if len(_WORD.findall(comment.lower())) <= 2 and any(
+    if _words(comment) <= 2 and any(
         t in specific for t in tokenize(comment)
     ):
         return Verdict(True, "remark")  # a bare term such as "sym4" or "GES algorithm"

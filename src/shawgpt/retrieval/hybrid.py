@@ -9,11 +9,14 @@ The corpus (ids, texts, files, pages, normalized embeddings) is read from the in
 generation's snapshot (store.py; the Chroma collection for a server index) once per
 process, and BM25 (bm25s) is built from it in memory, which takes well under a second for
 a few thousand chunks. Terms are lower-cased words with English stop words removed and
-plurals folded ("wavelets" -> "wavelet"); the same tokenizer gives the gate its topic
-terms (topic_terms: words few articles use).
+plurals folded ("wavelets" -> "wavelet"); Chinese, written without spaces, gives its
+overlapping character pairs ("微调模型" -> 微调, 调模, 模型), measured against jieba's words
+in evals/multilingual/eval_zh.py. The same tokenizer gives the gate its topic terms
+(topic_terms: words few articles use).
 
 Left out: persisting the BM25 index (rebuilt per process), corpora too large to hold their
-embeddings in memory (a few hundred thousand chunks), languages other than English.
+embeddings in memory (a few hundred thousand chunks), stemming for languages other than
+English, and scripts other than Latin and Chinese (their words give no BM25 terms).
 """
 
 from __future__ import annotations
@@ -31,6 +34,16 @@ if TYPE_CHECKING:
 
 RRF_K = 60
 _WORD = re.compile(r"[a-z0-9]+")
+# a run of Chinese characters (CJK unified ideographs, extension A, compatibility)
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TERM = re.compile(f"[a-z0-9]+|[{_HAN}]+")
+# words too common in Chinese comments and articles to tell chunks apart
+_ZH = """的 了 是 在 和 与 或 也 都 就 还 又 很 我 你 他 她 它 我们 你们 他们
+这 那 这个 那个 这些 那些 什么 怎么 怎样 如何 为什么 哪 哪个 吗 呢 吧 啊
+呀 嘛 么 有 没有 一个 一下 可以 能 会 要 想 请问 请 谢谢 博主 老师 大佬
+主 视频 文章 里 中 对 把 被 让 给 从 到 用 去 说 看 问"""
+_ZH_STOP = frozenset(_ZH.split())
+_ZH_FUNCTION = frozenset("的了吗呢吧啊呀嘛么和与或也都就还又很这那我你他她它们是在把被让给")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _STOP = """a an and are as at be but by for if in into is it no not of on or such that the their
 then there these they this to was will with i me my we our us you your he she him her its
@@ -53,9 +66,31 @@ def fold(word: str) -> str:
     return word
 
 
+def han_terms(run: str) -> list[str]:
+    """A run of Chinese characters as BM25 terms: its overlapping character pairs (a lone
+    character stands as itself), leaving out common words and any pair with a function
+    character (的, 了, 是, 我 ...), which would join two words into a term of neither."""
+    if len(run) == 1:
+        return [] if run in _ZH_STOP or run in _ZH_FUNCTION else [run]
+    pairs = [run[i : i + 2] for i in range(len(run) - 1)]
+    return [p for p in pairs if p not in _ZH_STOP and not _ZH_FUNCTION.intersection(p)]
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-cased terms without stop words; "sym4" and "db4" stay whole."""
-    return [fold(w) for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS]
+    """Lower-cased terms without stop words; "sym4" and "db4" stay whole; Chinese runs as
+    han_terms. Text without Chinese gives exactly the English terms it always gave."""
+    out: list[str] = []
+    for w in _TERM.findall(text.lower()):
+        if "a" <= w[0] <= "z" or "0" <= w[0] <= "9":
+            if len(w) > 1 and w not in STOPWORDS:
+                out.append(fold(w))
+        else:
+            out += han_terms(w)
+    return out
+
+
+def is_han(term: str) -> bool:
+    return bool(term) and not term.isascii()
 
 
 @dataclass
@@ -171,7 +206,9 @@ def topic_terms(
     """(discussed, specific): terms that few articles use and (discussed) one of them uses
     at least three times. "Few" is at most a quarter of the files (at least one), so words
     most articles use ("data", "video", "think") fall out whatever the articles are about;
-    bare numbers and words under three letters never count."""
+    bare numbers and words under three letters never count, nor Chinese character pairs
+    (hybrid.han_terms) no article uses three times: with a few Chinese articles among
+    English ones every pair is rare, and "到了" or "第一" would read as technical terms."""
     counts: dict[str, dict[str, int]] = {}
     for name, toks in zip(files, chunk_tokens, strict=True):
         per = counts.setdefault(name, {})
@@ -184,7 +221,7 @@ def topic_terms(
             df[t] = df.get(t, 0) + 1
             peak[t] = max(peak.get(t, 0), n)
     limit = max(1, len(counts) // 4)
-    specific = frozenset(
-        t for t, n in df.items() if n <= limit and not t.isdigit() and len(t) > 2
-    )
+    specific = frozenset(  # a Chinese pair, often not a word, counts once an article dwells on it
+        t for t, n in df.items() if n <= limit and not t.isdigit() and
+        (len(t) > 2 if not is_han(t) else peak[t] >= 3))
     return frozenset(t for t in specific if peak[t] >= 3), specific

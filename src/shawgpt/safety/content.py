@@ -31,6 +31,18 @@ from dataclasses import dataclass, field
 from shawgpt.index.store import Source
 from shawgpt.safety.evidence import OFF_QUESTION, UNSUPPORTED, EvidenceThresholds
 from shawgpt.safety.fit import fit_reasons, praise_reasons
+from shawgpt.safety.language import is_han
+from shawgpt.safety.phrases import (
+    ASSISTANT,
+    MARKDOWN,
+    NUMBER,
+    OWN,
+    POINTS,
+    ROLE,
+    TAG,
+    THIRD,
+    WANTS_CODE,
+)
 from shawgpt.safety.text import (
     ACK,
     claims,
@@ -58,73 +70,13 @@ class Thresholds:
 
 
 THRESHOLDS = Thresholds()
+CANNOT_JUDGE = "cannot judge:"  # a check that does not hold for this reply says so
 # How every reason of these checks begins, and the length cap's (a reply failing only these
 # may be replaced by a composed one; a link, a contact or a leak says something else is going
 # on).
 PREFIXES = ("incoherent:", "out of role:", "formatting:", "off topic:", "ungrounded:",
             "contradicts:", UNSUPPORTED, OFF_QUESTION,
             "does not fit:", "the reply has no words", "the reply is in ", "reply is ")
-
-
-_TAG = re.compile(r"<\|?/?\s*[a-z_]{2,20}\s*\|?>|^\s*(?:user|assistant|system|comment|"
-                  r"reply|response|answer|viewer)\s*:", re.I | re.M)
-_ROLE = re.compile(
-    r"\b(?:(?:the|this|my|your|a) (?:system )?(?:prompt|instructions?)|system message|"
-    r"your (?:request|query|prompt|input|message)|my (?:previous|last|earlier) "
-    r"(?:response|answer|reply|message)|previous (?:response|conversation|messages?)|"
-    r"chat history|this conversation|our conversation|as an ai|an ai (?:language )?model|"
-    r"(?:a|an) (?:large )?language model|i(?:'m| am) (?:an? )?(?:ai|bot|chatbot|assistant|"
-    r"virtual assistant|programmed|designed|trained|here to (?:help|assist|provide))|"
-    r"i(?:'m| am) (?:just )?shawgpt|(?:the|these|provided|given) (?:context|excerpts?|"
-    r"chunks?)|(?:article )?excerpts? (?:provided|above|below)|delimited|"
-    r"(?:accurate|informative|helpful) (?:and \w+ )?(?:responses|answers|information)|"
-    r"here(?:'s| is) (?:a |an |the )?(?:concise|brief|revised|shorter|rewritten|improved|"
-    r"summary|polished)|make it (?:more )?concise|"
-    r"i(?:'m| am) (?:thrilled|excited|pleased|happy) to (?:announce|share that|introduce)|"
-    r"(?:my|a) new (?:channel|series|podcast|course|book|project)|"
-    r"(?:subscribe|follow me|stay tuned)\b)",
-    re.I,
-)
-# An assistant's phrases, in any reply: the creator never writes them.
-_ASSISTANT = re.compile(
-    r"\b(?:how (?:can|may|could) I (?:help|assist) you|"
-    r"(?:thank you|thanks) for (?:your|the) (?:thoughtful|insightful|interesting|"
-    r"detailed) (?:question|comment)|here to help|(?:I'?d|I would|I'?ll|I will) be (?:happy|"
-    r"glad) to (?:help|assist|provide|answer|explain)|happy to (?:help|assist)|feel free to|"
-    r"don'?t hesitate|let me know if|if you have any (?:more |other |further )?questions|"
-    r"I hope (?:this|my) (?:answer|response|explanation|information)|"
-    r"(?:the|your) (?:viewer|user)(?:'s)?\b|in the (?:provided |given )?context|based on the "
-    r"(?:provided |given )?(?:information|text|article|excerpts?|context)|according to the "
-    r"(?:provided |given )?(?:text|excerpts?|context|information))|"
-    # the creator in the third person: the reply is his own words
-    r"\bthe (?:article|excerpt|author)s? (?:discusses|mentions|suggests|explains|describes|"
-    r"states|provides|notes|says|covers|compares|lists|shows|uses|includes|focuses)\b|"
-    r"\bshaw(?:'s| (?:suggests|recommends|says|explains|mentions|notes|writes|uses|thinks|"
-    r"believes|covers|discusses)\b)|according to shaw", re.I)
-# Markdown an answer must not carry (a YouTube comment shows it as raw marks): list items,
-# headings, bold or italics with stars, code fences and inline code.
-_MARKDOWN = re.compile(r"^\s*(?:[-*•+]|\d{1,2}[.)])\s+\S|^\s*#{1,6}\s|\*\*[^*\n]+\*\*|"
-                       r"__[^_\n]+__|```|`[^`\n]+`", re.M)
-# A comment that asks for code may get it.
-_WANTS_CODE = re.compile(r"\b(?:code|script|snippet|syntax|function|command|python|sql)\b", re.I)
-# A reply pointing at something it does not show ("the following equation", "see below"),
-# most often copied from an excerpt that had it: in a comment thread it reads as broken.
-_SHOWN = (r"(?:equation|expression|formula|figure|fig\.|image|plot|graph|chart|code|snippet|"
-          r"steps?|example|table|diagram|visual|animation|output)")
-_POINTS = re.compile(
-    rf"\b(?:the|these) following {_SHOWN}s?\b|\b(?:shown|see|seen|as|given) (?:below|above)\b|"
-    r"\bthis (?:figure|equation|expression|formula|image|plot|graph|chart|table|diagram)\b|"
-    rf"\b(?:the|an?) {_SHOWN}s? (?:below|above)\b|\b(?:below|above) (?:is|are)\b|\bas follows\b",
-    re.I)
-
-# The creator in the third person anywhere ("… Shaw asks …", "the author shows"): the reply
-# is his own words, so any of these names a writer who is not the one replying. Unlike the
-# role phrases, a name the chunks' file names carry ("by Shaw Talebi") does not excuse it.
-_THIRD = re.compile(r"\b(?:shaw|shawhin|talebi|the (?:author|creator|writer|blogger|"
-                    r"youtuber)(?:'s)?)\b", re.I)
-_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:%|[a-zA-Zµ]{1,4}\b)?")
-# Words the signature, the creator's name and the chat's own roles bring in anywhere.
-_OWN = {"shawgpt", "shaw", "shawhin", "talebi", "youtube", "i", "ok", "okay", "hey", "hi"}
 
 
 @dataclass
@@ -149,6 +101,10 @@ class Checks:
     languages: tuple[str, ...] = ("en",)
     thresholds: Thresholds = THRESHOLDS
     evidence: EvidenceThresholds = EvidenceThresholds()
+    reply_language: str = "comment"  # the setting (reply/languages.py)
+    # the similarity thresholds hold for this embedder (calibrated with all-MiniLM-L6-v2;
+    # multilingual-e5's cosines sit in a higher band): else those checks cannot judge
+    similarity: bool = True
 
     def warm(self) -> None:
         """Load the language models the checks read, ahead of the first reply."""
@@ -161,9 +117,11 @@ def non_words(body: str, known: str) -> list[str]:
     """Words of the reply in no English word list and not in the comment or the chunks."""
     from wordfreq import zipf_frequency
 
-    seen = set(words(known)) | _OWN
+    seen = set(words(known)) | OWN
     odd = []
     for w in dict.fromkeys(words(body)):
+        if is_han(w[0]):  # Chinese has no spaces: a "word" here is a phrase, judged elsewhere
+            continue
         if len(w) < 4 or w in seen or stem(w) in {stem(s) for s in seen if s[:3] == w[:3]}:
             continue
         if zipf_frequency(w, "en") == 0 and zipf_frequency(stem(w), "en") == 0:
@@ -187,11 +145,11 @@ def coherence_reasons(body: str, known: str) -> list[str]:
     if (tail and (tail[-1].isalnum() or tail[-1] in ",;:-–—(/&") and not ACK.search(tail[-3:])
             and not re.search(r"://|^www\.|\w\.\w", last)):
         reasons.append("incoherent: the reply stops mid-sentence")
-    points = _POINTS.search(body)  # copied from a chunk or not: the reply has no figure
+    points = POINTS.search(body)  # copied from a chunk or not: the reply has no figure
     if points:
         reasons.append(f"incoherent: points to something the reply does not show "
                        f"({points.group(0)!r})")
-    tag = _TAG.search(body)
+    tag = TAG.search(body)
     if tag:
         reasons.append(f"incoherent: stray tag or role label {tag.group(0).strip()!r}")
     return reasons
@@ -201,14 +159,14 @@ def role_reasons(body: str, known: str = "") -> list[str]:
     """Talk about the prompt, the chat or itself, or an assistant's phrase; a phrase the
     comment or the chunks use ("the prompt" in an article on prompt engineering) is theirs,
     not the bot's. The creator named in the third person is never his own words."""
-    third = _THIRD.search(body)
+    third = THIRD.search(body)
     if third:
         return [f"out of role: the creator in the third person ({third.group(0)!r})"]
     low = known.casefold()
-    for found in _ROLE.finditer(body):
+    for found in ROLE.finditer(body):
         if found.group(0).casefold() not in low:
             return [f"out of role: talks about itself or the prompt ({found.group(0)!r})"]
-    for found in _ASSISTANT.finditer(body):
+    for found in ASSISTANT.finditer(body):
         if found.group(0).casefold() not in low:
             return [f"out of role: an assistant's phrase ({found.group(0)!r})"]
     return []
@@ -216,8 +174,8 @@ def role_reasons(body: str, known: str = "") -> list[str]:
 
 def format_reasons(body: str, comment: str) -> list[str]:
     """Markdown in a reply to a comment that did not ask for code."""
-    found = _MARKDOWN.search(body)
-    if found and not _WANTS_CODE.search(comment):
+    found = MARKDOWN.search(body)
+    if found and not WANTS_CODE.search(comment):
         return [f"formatting: markdown in a plain-text reply ({found.group(0).strip()[:30]!r})"]
     return []
 
@@ -226,14 +184,14 @@ def unsupported_terms(body: str, known: str) -> list[str]:
     """Named terms (capitalised mid-sentence, acronyms, CamelCase), numbers and units of the
     reply that neither the comment nor the chunks contain."""
     low = known.casefold()
-    numbers = [m.group(0).strip() for m in _NUMBER.finditer(body)]
+    numbers = [m.group(0).strip() for m in NUMBER.finditer(body)]
     units = {w for n in numbers for w in re.findall(r"[^\W\d_]+", n)}
     found = []
     for sentence in sentences(body):
         tokens = re.findall(r"[^\W_][\w'-]*", sentence)
         for k, tok in enumerate(tokens):
             named = (k > 0 and tok[0].isupper()) or re.search(r"[a-z][A-Z]|[A-Z]{2}", tok)
-            if (named and tok not in units and tok.casefold() not in _OWN
+            if (named and tok not in units and tok.casefold() not in OWN
                     and tok.casefold().rstrip("s") not in low):
                 found.append(tok)
     for num in numbers:
@@ -286,8 +244,12 @@ def topic_reasons(body: str, comment: str, embed: Embedded, th: Thresholds) -> l
 
 def content_reasons(body: str, comment: str, sources: Sequence[Source], embed: Embedded,
                     praise: bool, th: Thresholds = THRESHOLDS,
-                    question: bool | None = None) -> list[str]:
-    """Every content check's reasons, in the order a reviewer would want to read them."""
+                    question: bool | None = None, similarity: bool = True) -> list[str]:
+    """Every content check's reasons, in the order a reviewer would want to read them.
+    `similarity`: the embedder is one the thresholds hold for; without it, or for a reply
+    mostly in Chinese, the checks that compare meanings (on topic, grounded, contradicts)
+    say they cannot judge instead of passing or failing blindly (the words they read,
+    numbers and named terms, are still checked)."""
     known = known_text(comment, sources)
     reasons = (coherence_reasons(body, known) + role_reasons(body, known)
                + format_reasons(body, comment))
@@ -295,7 +257,15 @@ def content_reasons(body: str, comment: str, sources: Sequence[Source], embed: E
     if praise:
         return reasons + praise_reasons(body, comment, th.praise_sentences)
     from shawgpt.safety.contradict import contradiction_reasons
+    from shawgpt.safety.language import han_share
 
+    if not similarity or han_share(body) >= 0.3:
+        why = "a reply in Chinese" if similarity else "this embedder"
+        terms = unsupported_terms(body, known)
+        return reasons + ([f"ungrounded: unsupported {', '.join(repr(t) for t in terms[:3])}"]
+                          if terms else []) + [
+            f"{CANNOT_JUDGE} on topic, grounded and contradicts are calibrated for English "
+            f"with all-MiniLM-L6-v2, not for {why}: a person checks it against the sources"]
     return (reasons + topic_reasons(body, comment, embed, th)
             + grounding_reasons(body, comment, sources, embed, th)
             + contradiction_reasons(body, sources, embed))

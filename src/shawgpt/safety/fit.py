@@ -35,10 +35,12 @@ _AWKWARD = re.compile("[\U0001F62C\U0001F613\U0001F622\U0001F62D\U0001F643]")
 # An assistant's offer of more help: the creator never answers thanks with one ("I'd be
 # happy to provide more details about my project" got past the other checks as `ok`).
 _OFFER = re.compile(r"\b(?:(?:I'?d|I would|I'?ll|I will) be (?:happy|glad) to|happy to help|"
-                    r"feel free to|let me know|any (?:more |other |further )?questions)\b", re.I)
+                    r"feel free to|let me know|any (?:more |other |further )?questions)\b|"
+                    r"随时|欢迎(?:提问|留言|交流|私信)|有(?:任何|其他|更多)?(?:问题|疑问)(?:的话)?(?:可以|请|欢迎)|"
+                    r"乐意(?:帮|为|解答)", re.I)
 # An apology to praise that voices no complaint ("I'm sorry for any confusion" to "10/10
 # video… Thanks!" passed as `ok` on the fixed engine).
-_SORRY = re.compile(r"\b(?:sorry|apologi[sz]e\w*)\b", re.I)
+_SORRY = re.compile(r"\b(?:sorry|apologi[sz]e\w*)\b|抱歉|对不起|不好意思", re.I)
 
 
 # "The article does not cover that": honest, and what the prompt asks for when the excerpts

@@ -220,11 +220,12 @@ def _content(body: str, comment: str, sources: Sequence[Source], checks: Checks,
 
     if not any(ch.isalpha() for ch in body):
         return ["the reply has no words"]
-    said = reply_reason(body, comment, checks.languages)
+    said = reply_reason(body, comment, checks.languages, checks.reply_language)
     if praise is None:  # thanks or praise that asks nothing, however long
         praise = "?" not in comment and bool(_PRAISE.search(comment))
     return ([said] if said else []) + content_reasons(body, comment, sources, checks.embed,
-                                                      praise, checks.thresholds, question)
+                                                      praise, checks.thresholds, question,
+                                                      checks.similarity)
 
 
 def review(raw: str, comment: str, prompt: Prompt, sources: Sequence[Source], policy: Policy,

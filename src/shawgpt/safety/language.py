@@ -132,12 +132,30 @@ def comment_reason(comment: str, allowed: tuple[str, ...]) -> str | None:
     return None
 
 
-def reply_reason(reply: str, comment: str, allowed: tuple[str, ...]) -> str | None:
-    """Why a reply's language is wrong (not its comment's, or outside `allowed`), or None."""
+def han_share(text: str) -> float:
+    """The share of a text's letters that are Chinese characters."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return sum(is_han(ch) for ch in letters) / len(letters) if letters else 0.0
+
+
+def is_han(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+
+
+def reply_reason(reply: str, comment: str, allowed: tuple[str, ...],
+                 setting: str = "comment") -> str | None:
+    """Why a reply's language is wrong, or None: not the comment's (`setting` "comment"), or
+    not the one `setting` names."""
     said = detect(reply, allowed)
+    if said is None and "zh" in allowed and han_share(reply) >= 0.5:
+        said = ("zh", "Chinese")  # too short for the detector, but plainly Chinese
     if said is None:
         return None
+    if setting != "comment":
+        return None if said[0] == setting else f"the reply is in {said[1]}, not {setting}"
     heard = detect(comment, allowed)
+    if heard is None and "zh" in allowed and han_share(comment) >= 0.5:
+        heard = ("zh", "Chinese")
     expected = heard[0] if heard else allowed[0]
     if said[0] != expected:
         return f"the reply is in {said[1]}, not the comment's language"

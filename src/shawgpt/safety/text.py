@@ -26,7 +26,7 @@ ACK = re.compile(
     r"\b(?:thanks?|thank you|thx|glad|happy|pleasure|appreciate\w*|kind words|means a lot|"
     r"great to hear|good to hear|enjoy\w*|welcome|cheers|awesome|you rock|love that|"
     r"hope (?:it|this|that)|best of luck|good luck|congrat\w*)\b|[:;]-?[)D]|[\U0001F300-\U0001FAFF"
-    r"\u2600-\u27BF]",
+    r"\u2600-\u27BF]|谢谢|謝謝|感谢|感謝|多谢|高兴|開心|开心|不客气|荣幸|有帮助|喜欢|加油",
     re.I,
 )
 
@@ -78,7 +78,16 @@ def similarities(rows: Sequence[Sequence[float]], cols: Sequence[Sequence[float]
     return a @ b.T
 
 
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
 def claims(body: str) -> list[str]:
-    """The sentences that state something: not questions, not thanks, 3+ content words."""
-    return [s for s in sentences(body) if not s.rstrip().endswith("?") and
-            len(content_words(ACK.sub(" ", s))) >= 3]
+    """The sentences that state something: not questions, not thanks, 3+ content words (or
+    six Chinese characters: Chinese has no spaces between its words)."""
+    out = []
+    for s in sentences(body):
+        rest = ACK.sub(" ", s)
+        if not s.rstrip().endswith(("?", "？")) and (
+                len(content_words(rest)) >= 3 or len(_HAN.findall(rest)) >= 6):
+            out.append(s)
+    return out

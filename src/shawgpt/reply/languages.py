@@ -1,0 +1,90 @@
+"""Languages: which language a reply is written in, and search across languages.
+
+The reply's language follows `reply_language`: "comment" (the default) answers a comment in
+its own language when that is one of `languages` (a Chinese comment in Chinese, an English
+one in English), and in the first of `languages` when it cannot be told; an ISO code
+("en", "zh") always answers in that language. The prompt then asks for it in one sentence
+(the templates' `{language}` slot, empty for English so English prompts stay as they were).
+
+`translate_queries` (on in the `multilingual` profile): a comment that needs context is
+also searched in the other language of `languages`, translated by the answering model, and
+the search reads "comment + translation". multilingual-e5-small alone finds few English
+chunks for a Chinese question (4 of 12) and few Chinese chunks for an English one (7 of
+10); with the translation, 12 of 12 and 10 of 10 (evals/multilingual/eval_zh.py,
+docs/multilingual.md). It costs one short generation per such comment. The translation is
+a search query only: it is never shown, and the comment itself is what the reply answers.
+
+It leaves detecting languages to safety/language.py and the search to retrieval/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from shawgpt.errors import ConfigError
+from shawgpt.models.base import Prompt
+
+# how the prompt names a language; others take lingua's English name
+NAMES = {"zh": "Simplified Chinese", "en": "English"}
+TRANSLATION_TOKENS = 60  # a comment's question, translated; longer ones are cut (a query)
+
+
+def language_name(code: str) -> str:
+    if code in NAMES:
+        return NAMES[code]
+    from lingua import IsoCode639_1, Language
+
+    return str(Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())).name.title())
+
+
+def check_reply_language(setting: str, allowed: tuple[str, ...]) -> str:
+    """`reply_language` as given, if it is "comment" or one of `languages`."""
+    if setting != "comment" and setting not in allowed:
+        raise ConfigError(f"reply_language must be \"comment\" or one of languages "
+                          f"({', '.join(allowed)}), got {setting!r}")
+    return setting
+
+
+def reply_language(setting: str, comment: str, allowed: tuple[str, ...]) -> str:
+    """The ISO code a reply to `comment` is written in."""
+    from shawgpt.safety.language import detect, han_share
+
+    if check_reply_language(setting, allowed) != "comment":
+        return setting
+    if len(allowed) < 2:
+        return allowed[0]
+    found = detect(comment, allowed)
+    if found is not None and found[0] in allowed:
+        return found[0]
+    # too short for the detector ("谢谢！"): Chinese characters say it all the same
+    if "zh" in allowed and han_share(comment) >= 0.5:
+        return "zh"
+    return allowed[0]
+
+
+def ask_for(code: str) -> str:
+    """The prompt's `{language}` sentence: nothing for English."""
+    return "" if code == "en" else f"\nWrite the reply in {language_name(code)}."
+
+
+def translation_prompts(comments: Sequence[str], allowed: tuple[str, ...]) -> list[Prompt]:
+    """For each comment, a prompt translating it into the first other language of
+    `allowed` (its own language as `detect` reads it, else the first)."""
+    from shawgpt.reply.prompts import neutralize
+
+    out = []
+    for comment in comments:
+        own = reply_language("comment", comment, allowed)
+        into = next(c for c in (*allowed, "en") if c != own)
+        out.append(replace(Prompt(
+            user=neutralize(comment),
+            system=f"Translate the user's message into {language_name(into)}. Write only the "
+                   "translation, nothing else."), max_new_tokens=TRANSLATION_TOKENS))
+    return out
+
+
+def search_texts(comments: Sequence[str], translations: Sequence[str]) -> list[str]:
+    """What the search reads: each comment with its translation on the next line."""
+    return [f"{c}\n{t.strip()}" if t.strip() else c
+            for c, t in zip(comments, translations, strict=True)]
