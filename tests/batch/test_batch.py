@@ -395,5 +395,9 @@ def test_the_eta_takes_its_pace_from_whole_groups_and_counts_down_between_them()
     assert eta.update(20, 100, 20) == 160.0  # a group of 20 rows took 40 s: 80 rows to go
     now[0] = 50.0
     assert eta.update(25, 100, 20) == 150.0  # counts down; the uneven bar does not move it
+    now[0] = 60.0
+    # the second group took 20 s for 20 rows: the first one's 40 s (it paid for the shared
+    # prefix and the checks' models) no longer counts
+    assert eta.update(40, 100, 40) == 60.0
     now[0] = 500.0
-    assert eta.update(30, 100, 20) == 0.0  # late: never below zero
+    assert eta.update(45, 100, 40) == 0.0  # late: never below zero

@@ -259,12 +259,13 @@ def _fill(parts: Parts, table: Table, hashes: list[str], journal: Journal, say: 
             ahead = sum(len(todo[t]) for t in drafted)
             progress(len(journal.done) + ahead, len(comments), len(journal.done))
 
-    def record(text: str, result: dict[str, Any]) -> None:
+    def record(text: str, result: dict[str, Any], now: bool = True) -> None:
         rows = todo.pop(text)
         journal.append([{"i": i, "h": hashes[i], **result} for i in rows])
         known[text] = result
         drafted.discard(text)
-        show()
+        if now:
+            show()
 
     for text in [t for t in todo if t in known]:
         report.reused += len(todo[text]) if text else 0
@@ -296,7 +297,8 @@ def _fill(parts: Parts, table: Table, hashes: list[str], journal: Journal, say: 
                                   "sources": [{"file": s.file, "page": s.page, "score": s.score}
                                               for s in rep.sources],
                                   "reasons": list(rep.reasons),
-                                  EVIDENCE: [e.as_json() for e in rep.evidence]})
+                                  EVIDENCE: [e.as_json() for e in rep.evidence]}, now=False)
+                show()  # once per group: the ETA's pace moves a whole group at a time
     except KeyboardInterrupt:
         return  # the second Ctrl-C: the journal holds every finished group
 
