@@ -172,10 +172,25 @@ def test_chinese_assistant_talk_and_the_third_person_are_out_of_role(reply: str,
     assert len(reasons) == 1 and found in reasons[0]
 
 
-def test_a_chinese_thank_you_fits_and_an_offer_does_not() -> None:
+def test_a_chinese_thank_you_fits_and_an_offer_or_an_echo_does_not() -> None:
     assert praise_reasons("谢谢支持，很高兴对你有帮助！", "谢谢博主，讲得太清楚了！", 3) == []
     offer = praise_reasons("谢谢！有问题随时问我。", "谢谢博主！", 3)
     assert offer == ["does not fit: an offer of help in reply to thanks or praise ('随时')"]
+    # the 1.5B model's habit, read in its replies: the viewer's words back
+    assert praise_reasons("谢谢，收藏了。", "干货满满，收藏了", 3) == [
+        'does not fit: repeats the comment ("收藏了")']
+
+
+def test_english_inside_chinese_is_read_as_english() -> None:
+    from shawgpt.safety.content import non_words, unsupported_terms
+
+    # "RAG的知识库" is the word RAG and Chinese, not one non-word
+    assert non_words("RAG的知识库需要以下几个步骤，用LangChain读取。", "RAG LangChain") == []
+    assert non_words("RAG的知识库用Qwenzzx读取。", "RAG") == ["qwenzzx"]
+    assert unsupported_terms("一是LLM的静态知识，共3个。", "LLM 静态") == ["3"]
+    # lingua reads this as German; its Chinese characters say otherwise
+    assert reply_reason("Reranker模型是BGE-Reranker。", "做重排用的是哪个reranker模型？",
+                        ("en", "zh")) is None
 
 
 # -- end to end -----------------------------------------------------------------------------

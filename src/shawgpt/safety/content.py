@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from shawgpt.index.store import Source
 from shawgpt.safety.evidence import OFF_QUESTION, UNSUPPORTED, EvidenceThresholds
 from shawgpt.safety.fit import fit_reasons, praise_reasons
-from shawgpt.safety.language import is_han
+from shawgpt.safety.language import without_han
 from shawgpt.safety.phrases import (
     ASSISTANT,
     MARKDOWN,
@@ -117,11 +117,10 @@ def non_words(body: str, known: str) -> list[str]:
     """Words of the reply in no English word list and not in the comment or the chunks."""
     from wordfreq import zipf_frequency
 
-    seen = set(words(known)) | OWN
+    # Chinese words are not in an English list: only the English words among them are read
+    seen = set(words(without_han(known))) | OWN
     odd = []
-    for w in dict.fromkeys(words(body)):
-        if is_han(w[0]):  # Chinese has no spaces: a "word" here is a phrase, judged elsewhere
-            continue
+    for w in dict.fromkeys(words(without_han(body))):
         if len(w) < 4 or w in seen or stem(w) in {stem(s) for s in seen if s[:3] == w[:3]}:
             continue
         if zipf_frequency(w, "en") == 0 and zipf_frequency(stem(w), "en") == 0:
@@ -188,7 +187,7 @@ def unsupported_terms(body: str, known: str) -> list[str]:
     units = {w for n in numbers for w in re.findall(r"[^\W\d_]+", n)}
     found = []
     for sentence in sentences(body):
-        tokens = re.findall(r"[^\W_][\w'-]*", sentence)
+        tokens = re.findall(r"[^\W_][\w'-]*", without_han(sentence))
         for k, tok in enumerate(tokens):
             named = (k > 0 and tok[0].isupper()) or re.search(r"[a-z][A-Z]|[A-Z]{2}", tok)
             if (named and tok not in units and tok.casefold() not in OWN

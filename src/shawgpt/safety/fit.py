@@ -63,6 +63,18 @@ def _echo(body: str, comment: str, n: int = ECHO_WORDS) -> str:
                  if tuple(ours[i:i + n]) in grams), "")
 
 
+def _han_echo(body: str, comment: str, n: int = 3) -> str:
+    """Three Chinese characters of the comment in a reply to thanks, outside the thanks
+    words ("干货满满，收藏了" -> "谢谢，收藏了。"): the model echoing the viewer, which reads
+    oddly from the creator; "" when none."""
+    ours = ACK.sub("\n", body)
+    for run in re.findall(rf"[\u3400-\u9fff]{{{n},}}", ours):
+        for i in range(len(run) - n + 1):
+            if run[i : i + n] in comment:
+                return run[i : i + n]
+    return ""
+
+
 def praise_reasons(body: str, comment: str, max_sentences: int) -> list[str]:
     """A reply to thanks or praise: thanks or acknowledges, briefly, claims nothing and
     offers nothing."""
@@ -78,6 +90,9 @@ def praise_reasons(body: str, comment: str, max_sentences: int) -> list[str]:
                        f"({offer.group(0)!r})")
     if len(said) > max_sentences:
         reasons.append(f"does not fit: {len(said)} sentences in reply to thanks or praise")
+    copied = _han_echo(body, comment)
+    if copied:
+        reasons.append(f"does not fit: repeats the comment (\"{copied}\")")
     heard = content_words(comment)
     for s in said:
         cw = content_words(ACK.sub(" ", s))

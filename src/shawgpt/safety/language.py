@@ -142,13 +142,22 @@ def is_han(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
 
 
+def without_han(text: str) -> str:
+    """The text with its Chinese characters as spaces, so the English words and names inside
+    Chinese sentences ("RAG的知识库", "使用LangChain读取") stand alone."""
+    return "".join(" " if is_han(ch) else ch for ch in text)
+
+
 def reply_reason(reply: str, comment: str, allowed: tuple[str, ...],
                  setting: str = "comment") -> str | None:
     """Why a reply's language is wrong, or None: not the comment's (`setting` "comment"), or
     not the one `setting` names."""
     said = detect(reply, allowed)
-    if said is None and "zh" in allowed and han_share(reply) >= 0.5:
-        said = ("zh", "Chinese")  # too short for the detector, but plainly Chinese
+    if "zh" in allowed and (said is None and han_share(reply) >= 0.5 or said is not None and
+                            said[0] not in allowed and sum(map(is_han, reply)) >= 2):
+        # too short for the detector but plainly Chinese, or Chinese with English terms that
+        # lingua misreads ("Reranker模型是BGE-Reranker。" as German)
+        said = ("zh", "Chinese")
     if said is None:
         return None
     if setting != "comment":
