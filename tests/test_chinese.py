@@ -193,6 +193,31 @@ def test_english_inside_chinese_is_read_as_english() -> None:
                         ("en", "zh")) is None
 
 
+def test_index_names_articles_in_a_language_the_settings_do_not_serve(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "rag-zh.txt").write_text(RAG, encoding="utf-8")
+    (folder / "wavelets.txt").write_text(WAVELET, encoding="utf-8")
+    (folder / "ru.txt").write_text(
+        "Вейвлет-преобразование раскладывает сигнал на сдвинутые и растянутые копии "
+        "материнского вейвлета. В отличие от преобразования Фурье оно показывает, когда "
+        "происходят события.", encoding="utf-8")
+    got = runner.invoke(app, ["index", "--articles", str(folder)])  # the tiny profile: MiniLM
+    assert got.exit_code == 0, got.output
+    for name, language in (("rag-zh.txt", "Chinese"), ("ru.txt", "Russian")):
+        assert (f"  note on {name}: it reads as {language}, outside languages (en): indexed, "
+                "but comments in those languages will rarely find it\n") in got.output
+    assert "note on wavelets.txt" not in got.output
+    # Chinese among the languages, but an English-only embedder: said too
+    monkeypatch.setenv("SHAWGPT_LANGUAGES", "en,zh,ru")
+    got = runner.invoke(app, ["index", "--articles", str(folder), "--full"])
+    assert ("  note on rag-zh.txt: it reads as Chinese, and the embedder is English-only: a "
+            "Chinese question will rarely find it (use --profile multilingual and index "
+            "--full)\n") in got.output
+    assert "note on ru.txt" not in got.output
+
+
 # -- end to end -----------------------------------------------------------------------------
 
 def test_a_chinese_creator_indexes_and_gets_a_chinese_question_answered(

@@ -31,8 +31,8 @@ app = typer.Typer(
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    profile: Annotated[str | None, typer.Option(help="embedded | tiny | shawgpt | openai")]
-    = None,
+    profile: Annotated[str | None, typer.Option(
+        help="embedded | tiny | shawgpt | multilingual | openai")] = None,
     articles: Annotated[str | None, typer.Option(help="Articles folder.")] = None,
     data_dir: Annotated[str | None, typer.Option(help="Where the index lives.")] = None,
     embed_model: Annotated[str | None, typer.Option(help="Embedding model spec.")] = None,
@@ -115,6 +115,8 @@ def index(
         typer.echo(f"  skipped {name}: {reason}")
     for name, reason in report.kept.items():
         typer.echo(f"  kept {name} from the last good version: {reason}")
+    for name, note in report.notes.items():
+        typer.echo(f"  note on {name}: {note}")
     if report.indexed_files == 0:
         raise ShawGPTError("nothing could be indexed")
 

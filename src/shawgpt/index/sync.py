@@ -40,6 +40,8 @@ class SyncReport:
     failed: dict[str, str] = field(default_factory=dict)  # file -> reason
     # file -> why it failed now; its chunks from the last good version stay in the index
     kept: dict[str, str] = field(default_factory=dict)
+    # file -> a note on an indexed file (its language: reply/pipeline.article_notes)
+    notes: dict[str, str] = field(default_factory=dict)
     pages: int = 0  # pages read in this run
     chunks_embedded: int = 0
     chunks_total: int = 0

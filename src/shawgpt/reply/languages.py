@@ -14,6 +14,9 @@ chunks for a Chinese question (4 of 12) and few Chinese chunks for an English on
 docs/multilingual.md). It costs one short generation per such comment. The translation is
 a search query only: it is never shown, and the comment itself is what the reply answers.
 
+`article_notes`: `index` names an article written in a language the settings do not serve
+(outside `languages`, or Chinese under an English-only embedder); it is indexed all the same.
+
 It leaves detecting languages to safety/language.py and the search to retrieval/.
 """
 
@@ -24,6 +27,7 @@ from dataclasses import replace
 
 from shawgpt.errors import ConfigError
 from shawgpt.models.base import Prompt
+from shawgpt.reply.wiring import Parts
 
 # how the prompt names a language; others take lingua's English name
 NAMES = {"zh": "Simplified Chinese", "en": "English"}
@@ -88,3 +92,34 @@ def search_texts(comments: Sequence[str], translations: Sequence[str]) -> list[s
     """What the search reads: each comment with its translation on the next line."""
     return [f"{c}\n{t.strip()}" if t.strip() else c
             for c, t in zip(comments, translations, strict=True)]
+
+
+def article_notes(parts: Parts, files: Sequence[str]) -> dict[str, str]:
+    """A note for each new or changed article written in a language the settings do not
+    serve: outside `languages`, or Chinese under an English-only embedder."""
+    from shawgpt.models.e5_embed import SPEC as E5
+    from shawgpt.reply.languages import language_name
+    from shawgpt.safety.language import detect, han_share, parse_languages
+
+    index = parts.open_index()
+    snap = index.snapshot() if index is not None else None
+    if snap is None:
+        return {}
+    allowed = parse_languages(parts.settings.languages)
+    text: dict[str, str] = {}
+    for name, chunk in zip(snap["files"], snap["texts"], strict=True):
+        if name in files and len(text.get(name, "")) < 2000:
+            text[name] = text.get(name, "") + " " + chunk
+    notes = {}
+    for name, sample in text.items():
+        found = detect(sample, allowed + ("zh",))
+        code = "zh" if han_share(sample) >= 0.3 else found[0] if found else ""
+        if code and code not in allowed:
+            name_ = found[1] if found and found[0] == code else language_name(code)
+            notes[name] = (f"it reads as {name_}, outside languages ({', '.join(allowed)}): "
+                           "indexed, but comments in those languages will rarely find it")
+        elif code == "zh" and parts.settings.embed_model != E5:
+            notes[name] = ("it reads as Chinese, and the embedder is English-only: a Chinese "
+                           "question will rarely find it (use --profile multilingual and "
+                           "index --full)")
+    return notes

@@ -48,8 +48,13 @@ def run_index(parts: Parts, full: bool = False, articles: Path | None = None,
     opts = SyncOptions(s.chunk_size, s.chunk_overlap, full=full, max_pages=s.max_pages,
                        max_bytes=int(s.max_file_mb * 1024 * 1024), lock_timeout=s.lock_timeout,
                        chroma_url=s.chroma_url, pdf_reader=s.pdf_reader)
-    return sync_index(articles or Path(s.articles_dir), parts.index_root, parts.embedder,
-                      parts.cleaner, opts, progress)
+    report = sync_index(articles or Path(s.articles_dir), parts.index_root, parts.embedder,
+                        parts.cleaner, opts, progress)
+    if report.added or report.updated:
+        from shawgpt.reply.languages import article_notes
+
+        report.notes = article_notes(parts, [*report.added, *report.updated])
+    return report
 
 
 def ensure_index(parts: Parts, say: Say) -> Index:
