@@ -100,6 +100,13 @@ def test_replies_come_back_in_order_with_at_most_batch_size_in_flight(
     # the completion tokens the server reports, for batch's throughput line
     assert first["stop"] == ["–ShawGPT", "– ShawGPT", "-ShawGPT", "\nUser:"]
     assert gen.new_tokens == sum(len(f"comment {i}") for i in range(10))
+    # batch's bar: told of each reply as it arrives, on the caller's own thread
+    import threading
+
+    told: list[tuple[int, str]] = []
+    out = gen.generate(prompts[:4], lambda k: told.append((k, threading.current_thread().name)))
+    assert sorted(k for k, _ in told) == [0, 1, 2, 3] and len(out) == 4
+    assert {name for _, name in told} == {threading.current_thread().name}
 
 
 def test_a_raw_prompt_is_sent_as_one_user_message(server: ChatServer) -> None:

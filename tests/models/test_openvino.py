@@ -53,7 +53,13 @@ def test_a_reply_never_depends_on_the_other_prompts_of_the_call(
     comments = ["Great video, thanks!", "What is a wavelet?", "You explained it all wrong.",
                 "How do I choose the number of components in ICA?"]
     prompts = [build_prompt(c, [], "chat", "–ShawGPT") for c in comments]
-    assert generator.generate(prompts) == [generator.generate([p])[0] for p in prompts]
+    # each prompt its own token limit, all in one call, as batch sends thanks and answers
+    prompts[0] = dataclasses.replace(prompts[0], max_new_tokens=6)
+    finished: list[int] = []
+    together = generator.generate(prompts, finished.append)
+    assert together == [generator.generate([p])[0] for p in prompts]
+    assert sorted(finished) == [0, 1, 2, 3]  # each told as it finished (batch's bar)
+    assert len(generator.tokenizer.encode(together[0]).input_ids.data[0]) <= 6
 
 
 def test_drafts_are_seeded_samples_beside_the_greedy_reply(generator: OpenVINOGenerator) -> None:
