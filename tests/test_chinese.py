@@ -178,7 +178,10 @@ def test_a_chinese_thank_you_fits_and_an_offer_or_an_echo_does_not() -> None:
     assert offer == ["does not fit: an offer of help in reply to thanks or praise ('随时')"]
     # the 1.5B model's habit, read in its replies: the viewer's words back
     assert praise_reasons("谢谢，收藏了。", "干货满满，收藏了", 3) == [
-        'does not fit: repeats the comment ("收藏了")']
+        'does not fit: repeats the comment ("收藏")']
+    assert praise_reasons("谢谢，点赞！", "好文，必须点赞", 3) == [
+        'does not fit: repeats the comment ("点赞")']
+    assert praise_reasons("感谢您的支持！", "支持一下，期待更新", 3) == []  # thanks words
 
 
 def test_english_inside_chinese_is_read_as_english() -> None:

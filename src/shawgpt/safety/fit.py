@@ -63,10 +63,10 @@ def _echo(body: str, comment: str, n: int = ECHO_WORDS) -> str:
                  if tuple(ours[i:i + n]) in grams), "")
 
 
-def _han_echo(body: str, comment: str, n: int = 3) -> str:
-    """Three Chinese characters of the comment in a reply to thanks, outside the thanks
-    words ("干货满满，收藏了" -> "谢谢，收藏了。"): the model echoing the viewer, which reads
-    oddly from the creator; "" when none."""
+def _han_echo(body: str, comment: str, n: int = 2) -> str:
+    """Two Chinese characters (a word) of the comment in a reply to thanks, outside the
+    thanks words ("干货满满，收藏了" -> "谢谢，收藏了。", "好文，必须点赞" -> "谢谢，点赞！"): the
+    model echoing the viewer, which reads oddly from the creator; "" when none."""
     ours = ACK.sub("\n", body)
     for run in re.findall(rf"[\u3400-\u9fff]{{{n},}}", ours):
         for i in range(len(run) - n + 1):

@@ -26,7 +26,7 @@ ACK = re.compile(
     r"\b(?:thanks?|thank you|thx|glad|happy|pleasure|appreciate\w*|kind words|means a lot|"
     r"great to hear|good to hear|enjoy\w*|welcome|cheers|awesome|you rock|love that|"
     r"hope (?:it|this|that)|best of luck|good luck|congrat\w*)\b|[:;]-?[)D]|[\U0001F300-\U0001FAFF"
-    r"\u2600-\u27BF]|谢谢|謝謝|感谢|感謝|多谢|高兴|開心|开心|不客气|荣幸|有帮助|喜欢|加油",
+    r"\u2600-\u27BF]|谢谢|謝謝|感谢|感謝|多谢|高兴|開心|开心|不客气|荣幸|有帮助|喜欢|加油|支持",
     re.I,
 )
 
