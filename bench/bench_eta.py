@@ -4,7 +4,8 @@
 
 Builds a file of `--rows` distinct comments from the real ones in
 ../shared/data/youtube-blog/ (YT-comments-70.csv; each repeat gets a different short
-viewer's preface so no row is a duplicate that batch would reuse), indexes the 12 real
+viewer's preface so no row is a duplicate that batch would reuse; shuffled with a fixed
+seed so the first tenth is like the rest), indexes the 12 real
 articles once in --data-dir, and runs `run_batch` in this process with the same Eta the
 command line shows. Every progress report is logged as (seconds, rows done, ETA shown);
 after the run, each ETA is compared with the seconds that were really left. Prints the
@@ -20,6 +21,7 @@ import argparse
 import csv
 import json
 import os
+import random
 import sys
 import tempfile
 import time
@@ -41,6 +43,10 @@ def comments(n: int) -> list[str]:
         k += 1
         if text not in out:
             out.append(text if k <= len(real) * len(PREFACES) else f"{text} ({k})")
+    # in file order the unprefaced originals come first, and they differ from their
+    # prefaced copies (a greeting changes what the gate reads): shuffled, any tenth of the
+    # file is like the rest, as in a real export
+    random.Random(0).shuffle(out)
     return out
 
 
