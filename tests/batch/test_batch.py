@@ -330,7 +330,7 @@ def test_kill_9_and_ctrl_c_at_several_points_then_resume(env: dict[str, str],
 
 
 def test_the_summary_counts_rows_per_kind_of_reason() -> None:
-    from shawgpt.batch.runner import BatchReport
+    from shawgpt.batch.report import BatchReport
     from shawgpt.safety.language import reason_kind
 
     assert reason_kind('ungrounded: unsupported \'InflaCi\'') == "ungrounded"
@@ -360,7 +360,7 @@ def test_an_adapter_retrained_under_its_name_changes_the_settings_a_run_resumes_
 
 
 def test_the_summary_counts_rows_flagged_as_attacks() -> None:
-    from shawgpt.batch.runner import BatchReport
+    from shawgpt.batch.report import BatchReport
 
     report = BatchReport(Path("out.csv"), 3, 3, statuses={"needs_review": 2, "ok": 1},
                          attacks=2)

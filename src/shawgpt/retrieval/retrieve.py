@@ -158,16 +158,12 @@ def rank(
     return order, cosine, lexical
 
 
-def sentence_scores(
-    chunks: np.ndarray, vector: Sequence[float], corpus: Corpus, embedder: Embedder
-) -> np.ndarray:
-    """Per chunk, the cosine of its closest sentence to the comment (-1 where not scored).
-
-    Sentence vectors are embedded on first need and kept with the corpus for the process.
-    """
+def embed_sentences(corpus: Corpus, embedder: Embedder, chunks: Sequence[int]) -> None:
+    """The sentence vectors of these chunk positions, embedded once and kept with the
+    corpus for the process."""
     import numpy as np
 
-    missing = [int(j) for j in chunks if int(j) not in corpus.sentence_vectors]
+    missing = [j for j in chunks if j not in corpus.sentence_vectors]
     if missing:
         pieces = [corpus.sentences(j) for j in missing]
         flat = embedder.embed_texts([s for p in pieces for s in p])
@@ -177,6 +173,18 @@ def sentence_scores(
             vecs /= np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
             corpus.sentence_vectors[j] = vecs
             at += len(p)
+
+
+def sentence_scores(
+    chunks: np.ndarray, vector: Sequence[float], corpus: Corpus, embedder: Embedder
+) -> np.ndarray:
+    """Per chunk, the cosine of its closest sentence to the comment (-1 where not scored).
+
+    Sentence vectors are embedded on first need and kept with the corpus for the process.
+    """
+    import numpy as np
+
+    embed_sentences(corpus, embedder, [int(j) for j in chunks])
     q = np.asarray(vector, dtype=np.float32)
     q /= float(np.linalg.norm(q)) or 1.0
     out = np.full(len(corpus), -1.0, dtype=np.float32)

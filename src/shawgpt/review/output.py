@@ -16,7 +16,8 @@ from typing import Any
 
 from shawgpt.batch.history import comment_key, id_column
 from shawgpt.batch.journal import row_hash
-from shawgpt.batch.runner import ADDED, EVIDENCE, format_evidence, journal_path
+from shawgpt.batch.report import ADDED, EVIDENCE, format_evidence
+from shawgpt.batch.runner import journal_path
 from shawgpt.errors import InputError
 from shawgpt.tables.columns import pick_column
 from shawgpt.tables.csvio import JSONL_SUFFIXES, Table, cell_text, read_table, write_table
