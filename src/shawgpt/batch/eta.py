@@ -6,10 +6,9 @@ counts from the first progress report of this run: rows resumed from a journal, 
 cost nothing and are left out of the pace. The bar moves as each reply is written, but a
 group's replies come out unevenly (all of its prompts are read first, then the replies
 finish together), so the pace is taken from whole groups only (`settled`: rows checked and
-journalled), after the first group once a second is done (the first pays for the shared
-prefix and the checks' models), and the estimate counts down from the last group's end.
-bench/bench_eta.py measures it on 500 rows (docs/speed.md). It leaves drawing the bar to
-the CLI.
+journalled), from the last group alone (a run speeds up as the engine's prefix cache
+fills), and the estimate counts down from the last group's end. bench/bench_eta.py
+measures it on 500 rows (docs/speed.md). It leaves drawing the bar to the CLI.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ class Eta:
     _done_at_start: int = 0
     _settled: int = 0
     _settled_at: float = 0.0
-    _first: tuple[int, float] | None = None  # (rows, time) when the first group was settled
+    _last: tuple[int, float] = (0, 0.0)  # rows settled and when, as the group before ended
 
     def update(self, done: int, total: int, settled: int | None = None) -> float | None:
         """`done`: rows the bar shows; `settled` (default `done`): rows whose group is over."""
@@ -37,21 +36,18 @@ class Eta:
         if self._start is None:  # the first report: rows done before any generation
             self._start, self._done_at_start = now, settled
             self._settled, self._settled_at = settled, now
+            self._last = (settled, now)
             return None
         if settled != self._settled:
+            self._last = (self._settled, self._settled_at)
             self._settled, self._settled_at = settled, now
-            if self._first is None:
-                self._first = (settled, now)
-        made = self._settled - self._done_at_start
-        if made <= 0 or self._first is None:
+        rows, since = self._last
+        if self._settled - self._done_at_start <= 0 or self._settled <= rows:
             return None
-        # the first group pays once for what later ones reuse (the prompts' shared prefix,
-        # the checks' models): once another group is done, the pace is taken after it
-        rows, since = self._first
-        if self._settled > rows:
-            pace = (self._settled_at - since) / (self._settled - rows)
-        else:
-            pace = (self._settled_at - self._start) / made
+        # the pace of the last group alone: a run speeds up as it goes (the engine's prefix
+        # cache fills with the prompts' shared system prompt and chunks: groups took 33-37 s
+        # at first and 15-18 s later in bench/bench_eta.py), so older groups run slow
+        pace = (self._settled_at - since) / (self._settled - rows)
         return max(0.0, pace * (total - self._settled) - (now - self._settled_at))
 
 
