@@ -23,8 +23,7 @@ class Eta:
     """Seconds left, from the pace of the rows this run made; None until one group is done."""
 
     clock: Callable[[], float] = time.monotonic
-    _start: float | None = None
-    _done_at_start: int = 0
+    _started: bool = False
     _settled: int = 0
     _settled_at: float = 0.0
     _last: tuple[int, float] = (0, 0.0)  # rows settled and when, as the group before ended
@@ -33,8 +32,8 @@ class Eta:
         """`done`: rows the bar shows; `settled` (default `done`): rows whose group is over."""
         now = self.clock()
         settled = done if settled is None else settled
-        if self._start is None:  # the first report: rows done before any generation
-            self._start, self._done_at_start = now, settled
+        if not self._started:  # the first report: rows done before any generation
+            self._started = True
             self._settled, self._settled_at = settled, now
             self._last = (settled, now)
             return None
@@ -42,7 +41,7 @@ class Eta:
             self._last = (self._settled, self._settled_at)
             self._settled, self._settled_at = settled, now
         rows, since = self._last
-        if self._settled - self._done_at_start <= 0 or self._settled <= rows:
+        if self._settled <= rows:  # no group done since the run started
             return None
         # the pace of the last group alone: a run speeds up as it goes (the engine's prefix
         # cache fills with the prompts' shared system prompt and chunks: groups took 33-37 s

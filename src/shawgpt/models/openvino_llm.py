@@ -14,8 +14,10 @@ other targets), or one on a model given as an OpenVINO folder, goes to transform
 
 Our prompt templates stay in charge: the engine's automatic chat template is off, a chat
 prompt is rendered with the model's own template (the engine's Tokenizer reads it from the
-GGUF) and sent as text, a batch per engine call (in exact arithmetic with `exact`, EXACT). Draft 0
-is greedy; draft k > 0 samples with seed k (`temperature`). It leaves retrieval, prompts
+GGUF) and sent as text. A call's prompts are requests of one continuous-batching run
+(ContinuousBatchingPipeline's add_request/step), each with its own config, and each reported
+to the caller as it finishes (in exact arithmetic with `exact`, EXACT). Draft 0 is greedy;
+draft k > 0 samples with seed k (`temperature`). It leaves retrieval, prompts
 and the checks out, and every model the engine cannot read to the transformers backend
 (generate.py).
 """

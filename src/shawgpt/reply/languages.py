@@ -23,7 +23,6 @@ It leaves detecting languages to safety/language.py and the search to retrieval/
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from shawgpt.errors import ConfigError
 from shawgpt.models.base import Prompt
@@ -52,19 +51,14 @@ def check_reply_language(setting: str, allowed: tuple[str, ...]) -> str:
 
 def reply_language(setting: str, comment: str, allowed: tuple[str, ...]) -> str:
     """The ISO code a reply to `comment` is written in."""
-    from shawgpt.safety.language import detect, han_share
+    from shawgpt.safety.language import language_of
 
     if check_reply_language(setting, allowed) != "comment":
         return setting
     if len(allowed) < 2:
         return allowed[0]
-    found = detect(comment, allowed)
-    if found is not None and found[0] in allowed:
-        return found[0]
-    # too short for the detector ("谢谢！"): Chinese characters say it all the same
-    if "zh" in allowed and han_share(comment) >= 0.5:
-        return "zh"
-    return allowed[0]
+    found = language_of(comment, allowed)
+    return found[0] if found is not None and found[0] in allowed else allowed[0]
 
 
 def ask_for(code: str) -> str:
@@ -81,10 +75,10 @@ def translation_prompts(comments: Sequence[str], allowed: tuple[str, ...]) -> li
     for comment in comments:
         own = reply_language("comment", comment, allowed)
         into = next(c for c in (*allowed, "en") if c != own)
-        out.append(replace(Prompt(
+        out.append(Prompt(
             user=neutralize(comment),
             system=f"Translate the user's message into {language_name(into)}. Write only the "
-                   "translation, nothing else."), max_new_tokens=TRANSLATION_TOKENS))
+                   "translation, nothing else.", max_new_tokens=TRANSLATION_TOKENS))
     return out
 
 
@@ -98,7 +92,6 @@ def article_notes(parts: Parts, files: Sequence[str]) -> dict[str, str]:
     """A note for each new or changed article written in a language the settings do not
     serve: outside `languages`, or Chinese under an English-only embedder."""
     from shawgpt.models.e5_embed import SPEC as E5
-    from shawgpt.reply.languages import language_name
     from shawgpt.safety.language import detect, han_share, parse_languages
 
     index = parts.open_index()

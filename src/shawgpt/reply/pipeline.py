@@ -96,7 +96,7 @@ def find_sources(parts: Parts, comments: Sequence[str], say: Say,
             return retrieve(texts, parts.embedder, index, k, s.cutoff)
         return search(texts, parts.embedder, index, k, s.cutoff, how)
 
-    found = find(search_texts(parts, comments), strategy)
+    found = find(search_texts(parts, comments, index), strategy)
     if topics and s.video_context:
         again = [i for i, f in enumerate(found) if len(f) > 1 and topics[i].strip()]
         titled = find([f"{topics[i].strip()}. {comments[i]}" for i in again],
@@ -108,16 +108,20 @@ def find_sources(parts: Parts, comments: Sequence[str], say: Say,
     return found
 
 
-def search_texts(parts: Parts, comments: Sequence[str]) -> list[str]:
+def search_texts(parts: Parts, comments: Sequence[str], index: Index) -> list[str]:
     """The comments as the search reads them: with `translate_queries`, each one the gate
     lets through also in the other language of `languages` (reply/languages.py)."""
     from shawgpt.reply import languages as lang
+    from shawgpt.retrieval.hybrid import load_corpus
+    from shawgpt.retrieval.retrieve import needs_context
     from shawgpt.safety.language import parse_languages
 
     allowed = parse_languages(parts.settings.languages)
     if not parts.settings.translate_queries or len(allowed) < 2:
         return list(comments)
-    asks = [i for i, c in enumerate(comments) if c.strip() and gate_reason(parts, c) is None]
+    corpus = load_corpus(index)
+    asks = [i for i, c in enumerate(comments)
+            if c.strip() and (not parts.settings.gate or needs_context(c, corpus))]
     said = parts.generator.generate(lang.translation_prompts([comments[i] for i in asks],
                                                              allowed)) if asks else []
     translations = [""] * len(comments)

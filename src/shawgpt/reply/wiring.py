@@ -11,7 +11,6 @@ import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from shawgpt.config import Settings
 from shawgpt.errors import ConfigError, ModelError
@@ -37,15 +36,13 @@ class Parts:
             from shawgpt.models.e5_embed import E5Embedder
             from shawgpt.models.embed import EMBEDDERS
 
-            kind: Any
-            try:
-                kind = EMBEDDERS[self.settings.embedder]
-            except KeyError:
+            if self.settings.embedder not in EMBEDDERS:
                 raise ConfigError(f"unknown embedder {self.settings.embedder!r} "
-                                  f"(choose from: {', '.join(EMBEDDERS)})") from None
-            if self.settings.embed_model == E5_SPEC:  # its own engine, whichever `embedder`
-                kind = E5Embedder
-            self._embedder = kind(self.settings.embed_model, cache_dir=self.settings.cache_path)
+                                  f"(choose from: {', '.join(EMBEDDERS)})")
+            spec, cache = self.settings.embed_model, self.settings.cache_path
+            # e5 runs on its own engine, whichever `embedder`
+            self._embedder = E5Embedder(spec, cache_dir=cache) if spec == E5_SPEC else \
+                EMBEDDERS[self.settings.embedder](spec, cache_dir=cache)
         return self._embedder
 
     @property

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from shawgpt.safety.text import ACK, claims, content_words, sentences
+from shawgpt.safety.text import ACK, HAN, claims, content_words, sentences
 
 # Thanks with a "but", a suggestion or an idea of the viewer's: a stock thank-you line would
 # ignore the point ("Audio's a bit quiet ... great though" -> "Glad it was clear!").
@@ -68,7 +68,7 @@ def _han_echo(body: str, comment: str, n: int = 2) -> str:
     thanks words ("干货满满，收藏了" -> "谢谢，收藏了。", "好文，必须点赞" -> "谢谢，点赞！"): the
     model echoing the viewer, which reads oddly from the creator; "" when none."""
     ours = ACK.sub("\n", body)
-    for run in re.findall(rf"[\u3400-\u9fff]{{{n},}}", ours):
+    for run in re.findall(rf"[{HAN}]{{{n},}}", ours):
         for i in range(len(run) - n + 1):
             if run[i : i + n] in comment:
                 return run[i : i + n]

@@ -24,6 +24,7 @@ from functools import cache
 from typing import Any
 
 from shawgpt.errors import ConfigError
+from shawgpt.safety.text import is_han
 
 # ISO 639-1 codes lingua knows that the detector always considers, besides `languages`.
 CANDIDATES = ("en", "es", "fr", "de", "it", "pt", "nl", "pl", "ru", "uk", "tr", "ar", "hi",
@@ -138,33 +139,33 @@ def han_share(text: str) -> float:
     return sum(is_han(ch) for ch in letters) / len(letters) if letters else 0.0
 
 
-def is_han(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
-
-
 def without_han(text: str) -> str:
     """The text with its Chinese characters as spaces, so the English words and names inside
     Chinese sentences ("RAG的知识库", "使用LangChain读取") stand alone."""
     return "".join(" " if is_han(ch) else ch for ch in text)
 
 
+def language_of(text: str, allowed: tuple[str, ...]) -> tuple[str, str] | None:
+    """`detect`, and Chinese when `allowed` has it and the text plainly is: too short for
+    the detector ("谢谢！"), or Chinese with English terms lingua misreads
+    ("Reranker模型是BGE-Reranker。" as German)."""
+    found = detect(text, allowed)
+    if "zh" in allowed and (found is None and han_share(text) >= 0.5 or found is not None
+                            and found[0] not in allowed and sum(map(is_han, text)) >= 2):
+        return ("zh", "Chinese")
+    return found
+
+
 def reply_reason(reply: str, comment: str, allowed: tuple[str, ...],
                  setting: str = "comment") -> str | None:
     """Why a reply's language is wrong, or None: not the comment's (`setting` "comment"), or
     not the one `setting` names."""
-    said = detect(reply, allowed)
-    if "zh" in allowed and (said is None and han_share(reply) >= 0.5 or said is not None and
-                            said[0] not in allowed and sum(map(is_han, reply)) >= 2):
-        # too short for the detector but plainly Chinese, or Chinese with English terms that
-        # lingua misreads ("Reranker模型是BGE-Reranker。" as German)
-        said = ("zh", "Chinese")
+    said = language_of(reply, allowed)
     if said is None:
         return None
     if setting != "comment":
         return None if said[0] == setting else f"the reply is in {said[1]}, not {setting}"
-    heard = detect(comment, allowed)
-    if heard is None and "zh" in allowed and han_share(comment) >= 0.5:
-        heard = ("zh", "Chinese")
+    heard = language_of(comment, allowed)
     expected = heard[0] if heard else allowed[0]
     if said[0] != expected:
         return f"the reply is in {said[1]}, not the comment's language"

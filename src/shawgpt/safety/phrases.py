@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from shawgpt.safety.text import HAN
+
 TAG = re.compile(r"<\|?/?\s*[a-z_]{2,20}\s*\|?>|^\s*(?:user|assistant|system|comment|"
                   r"reply|response|answer|viewer)\s*:", re.I | re.M)
 ROLE = re.compile(
@@ -73,6 +75,6 @@ POINTS = re.compile(
 THIRD = re.compile(r"\b(?:shaw|shawhin|talebi|the (?:author|creator|writer|blogger|"
                     r"youtuber)(?:'s)?)\b|作者|博主|UP主|up主|肖恩", re.I)
 # a number starts at a word boundary, or straight after a Chinese character ("共3个")
-NUMBER = re.compile(r"(?:\b|(?<=[\u3400-\u9fff]))\d+(?:[.,]\d+)?\s*(?:%|[a-zA-Zµ]{1,4}\b)?")
+NUMBER = re.compile(rf"(?:\b|(?<=[{HAN}]))\d+(?:[.,]\d+)?\s*(?:%|[a-zA-Zµ]{{1,4}}\b)?")
 # Words the signature, the creator's name and the chat's own roles bring in anywhere.
 OWN = {"shawgpt", "shaw", "shawhin", "talebi", "youtube", "i", "ok", "okay", "hey", "hi"}

@@ -78,7 +78,14 @@ def similarities(rows: Sequence[Sequence[float]], cols: Sequence[Sequence[float]
     return a @ b.T
 
 
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Chinese characters (CJK unified ideographs with extension A, and the compatibility block):
+# the checks read Chinese by them, as it has no spaces between its words
+HAN = "\u3400-\u9fff\uf900-\ufaff"
+_HAN = re.compile(f"[{HAN}]")
+
+
+def is_han(ch: str) -> bool:
+    return bool(_HAN.match(ch))
 
 
 def claims(body: str) -> list[str]:
