@@ -1,6 +1,7 @@
 """How right `batch`'s ETA is: the estimate shown at each point against the time it really took.
 
     .venv/bin/python bench/bench_eta.py [--rows 500] [--profile tiny] [--json PATH]
+        [--no-prefix-cache]
 
 Builds a file of `--rows` distinct comments from the real ones in
 ../shared/data/youtube-blog/ (YT-comments-70.csv; each repeat gets a different short
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "youtube-blog"
@@ -50,6 +52,20 @@ def comments(n: int) -> list[str]:
     return out
 
 
+def cache_off() -> None:
+    """Every engine pipeline made from here on without prefix caching (a benchmark's
+    experiment: shawgpt itself always caches)."""
+    import openvino_genai as og
+
+    real = og.ContinuousBatchingPipeline
+
+    def uncached(path: str, scheduler: og.SchedulerConfig, *rest: object) -> object:
+        scheduler.enable_prefix_caching = False
+        return real(path, scheduler, *rest)
+
+    og.ContinuousBatchingPipeline = uncached
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=500)
@@ -57,11 +73,15 @@ def main() -> int:
     ap.add_argument("--data-dir", type=Path,
                     default=Path(tempfile.gettempdir()) / "shawgpt-bench-eta")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--no-prefix-cache", action="store_true",
+                    help="the engine's prefix caching off: is the run's speed-up the cache?")
     args = ap.parse_args()
     if not (SHARED / "YT-comments-70.csv").is_file():
         print(f"skipped: {SHARED} is absent")
         return 0
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as `shawgpt batch` does
+    if args.no_prefix_cache:
+        cache_off()
 
     from shawgpt.batch.eta import Eta
     from shawgpt.batch.inputs import load_comments
@@ -86,8 +106,9 @@ def main() -> int:
     report = run_batch(parts, load_comments(src, None), src, out,
                        lambda m: print(m, file=sys.stderr), progress=progress)
     end = time.monotonic() - t0
-    rows = [{"s": round(t, 2), "done": d, "eta": None if e is None else round(e, 1),
-             "left": round(end - t, 1)} for t, d, e in log]
+    rows: list[dict[str, Any]] = [
+        {"s": round(t, 2), "done": d, "eta": None if e is None else round(e, 1),
+         "left": round(end - t, 1)} for t, d, e in log]
 
     def error_at(share: float) -> float | None:
         at = next((r for r in rows if r["done"] >= share * args.rows and r["eta"] is not None

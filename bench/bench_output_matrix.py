@@ -1,14 +1,18 @@
 """The output matrix in a format with fast kernels: decode speed and agreement (issue 31, lever 2).
 
     .venv/bin/python bench/bench_output_matrix.py [--prompts 8] [--tokens 20] [--keep]
+        [--kinds "f16,int8/row,all int8/row"]
 
 The default model's output projection (151,936 x 1,536, Q6_K: u8 in groups of 16 with f16
-scales) takes 62-67 ms of each 217 ms token on two cores (docs/speed.md). This builds two
-variants of the engine's cached model with only that matrix changed:
+scales) takes 62-67 ms of each 217 ms token on two cores (docs/speed.md). This builds
+variants of the engine's cached model with only that matrix changed (the third, on request,
+changes them all):
 
   f16         the same weights de-quantized to f16 (what the engine's own decompression
               computes, f16 arithmetic), 467 MB
   int8/row    int8 with one f32 scale per row (symmetric, max|w|/127), 234 MB
+  all int8/row  every weight matrix as int8/row, the output one too: the model's 1.1 GB
+              become 1.6 GB
 
 and measures, against the model as cached: one-stream decode ms/token and prefill of a real
 prompt (`reply`'s question with its retrieved context, default arithmetic, the mean of
@@ -57,6 +61,34 @@ def weights_of(node_output: Any) -> Any:
     return np.asarray(next(iter(out.values())), dtype=np.float32)
 
 
+def int8_rows(w: Any, axis: int = 1) -> Any:
+    """`w` as int8 with one f32 scale per output channel (symmetric, max|w|/127)."""
+    import numpy as np
+    from openvino import opset13 as ops
+
+    scale = np.abs(w).max(axis=axis, keepdims=True) / 127.0
+    scale[scale == 0] = 1.0
+    q = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
+    return ops.multiply(ops.convert(ops.constant(q), "f32"),
+                        ops.constant(scale.astype(np.float32)))
+
+
+def weight_matmuls(model: Any) -> list[Any]:
+    """Every MatMul whose second input is computed from constants alone (a weight)."""
+    import openvino as ov
+
+    found = []
+    for op in model.get_ordered_ops():
+        if op.get_type_name() != "MatMul":
+            continue
+        try:
+            ov.Model([op.input_value(1)], [], "probe")
+        except Exception:  # the input depends on a Parameter: activations, not weights
+            continue
+        found.append(op)
+    return found
+
+
 def variant(base: Path, target: Path, kind: str, w: Any) -> None:
     import numpy as np
     import openvino as ov
@@ -67,16 +99,16 @@ def variant(base: Path, target: Path, kind: str, w: Any) -> None:
         if part.is_file() and not part.name.startswith("openvino_model."):
             shutil.copy2(part, target / part.name)
     model = ov.Core().read_model(str(base / "openvino_model.xml"))
-    mm = output_matmul(model)
-    if kind == "f16":
-        new = ops.convert(ops.constant(w.astype(np.float16)), "f32")
+    if kind == "all int8/row":  # every weight matrix, one at a time (f32 copies are big)
+        for mm in weight_matmuls(model):
+            axis = 1 if mm.get_transpose_b() else 0
+            new = int8_rows(weights_of(mm.input_value(1)), axis)
+            mm.input(1).replace_source_output(new.output(0))
     else:
-        scale = np.abs(w).max(axis=1, keepdims=True) / 127.0
-        scale[scale == 0] = 1.0
-        q = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
-        new = ops.multiply(ops.convert(ops.constant(q), "f32"),
-                           ops.constant(scale.astype(np.float32)))
-    mm.input(1).replace_source_output(new.output(0))
+        mm = output_matmul(model)
+        new = ops.convert(ops.constant(w.astype(np.float16)), "f32") if kind == "f16" \
+            else int8_rows(w)
+        mm.input(1).replace_source_output(new.output(0))
     model.validate_nodes_and_infer_types()
     ov.save_model(model, str(target / "openvino_model.xml"), compress_to_fp16=False)
 
@@ -127,6 +159,8 @@ def main() -> int:
     ap.add_argument("--prompts", type=int, default=8)
     ap.add_argument("--tokens", type=int, default=20)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--kinds", default="f16,int8/row",
+                    help="variants, of: f16, int8/row, all int8/row (every weight matrix)")
     args = ap.parse_args()
     if not REAL.is_dir():
         print(f"skipped: {REAL} is absent")
@@ -146,7 +180,7 @@ def main() -> int:
     print(f"output matrix read in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     del model
     folders = {"as cached (u8, groups of 16)": base}
-    for kind in ("f16", "int8/row"):
+    for kind in args.kinds.split(","):
         folders[kind] = work / kind.replace("/", "-")
         variant(base, folders[kind], kind, w)
     del w

@@ -178,7 +178,7 @@ def main() -> None:
     ap.add_argument("--skip-batch", action="store_true")
     ap.add_argument("--draft-gguf", type=Path)
     args = ap.parse_args()
-    llama_py = args.llama_venv / "bin" / "python"
+    llama_py = args.llama_venv.resolve() / "bin" / "python"  # subprocesses run elsewhere
     if not REAL.is_dir() or not llama_py.exists():
         print(f"skipped: needs {REAL} and llama-cpp-python in {args.llama_venv}")
         return
