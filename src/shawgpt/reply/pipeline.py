@@ -206,8 +206,6 @@ def content_checks(parts: Parts) -> Checks | None:
     from shawgpt.models.e5_embed import SPEC as E5
     from shawgpt.safety.content import Checks, Embedded
     from shawgpt.safety.evidence import OFF, EvidenceThresholds
-
-    UNCALIBRATED = (E5,)  # the thresholds are MiniLM's; e5's cosines sit in a higher band
     from shawgpt.safety.language import parse_languages
 
     s = parts.settings
@@ -218,7 +216,8 @@ def content_checks(parts: Parts) -> Checks | None:
     evidence = EvidenceThresholds() if s.post_answers else OFF
     return Checks(Embedded(parts.embedder.embed_texts), parse_languages(s.languages),
                   evidence=evidence, reply_language=s.reply_language,
-                  similarity=parts.embedder.name not in UNCALIBRATED)
+                  # the thresholds are MiniLM's; e5's cosines sit in a higher band
+                  similarity=parts.embedder.name != E5)
 
 
 def reply_to(parts: Parts, comments: Sequence[str], say: Say,

@@ -31,6 +31,8 @@ import re
 from collections.abc import Callable, Container
 from dataclasses import dataclass
 
+from shawgpt.retrieval.hybrid import HAN
+
 _GREETING = re.compile(
     r"^\s*(?:hi|hello|hey|dear|yo|greetings|good (?:morning|evening|afternoon))\b"
     r"[^,.!?:;\n]{0,30}[,.!?:;\n]+\s*",
@@ -78,6 +80,7 @@ _ZH_PRAISE = re.compile(
 _QUOTED = re.compile(r"[\"“”]([^\"“”]{1,500})[\"“”]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？；])|\n+|\.{2,}|…|\s+-\s+")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_HAN_CHAR = re.compile(f"[{HAN}]")
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,7 @@ class Verdict:
 
 def _words(text: str) -> int:
     """Words, a Chinese word taken as two characters (Chinese has no spaces to count)."""
-    han = sum("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
-    return len(_WORD.findall(text.lower())) + (han + 1) // 2
+    return len(_WORD.findall(text.lower())) + (len(_HAN_CHAR.findall(text)) + 1) // 2
 
 
 def _drop_quotation(m: re.Match[str]) -> str:

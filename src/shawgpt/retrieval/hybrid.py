@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 RRF_K = 60
 _WORD = re.compile(r"[a-z0-9]+")
 # a run of Chinese characters (CJK unified ideographs, extension A, compatibility)
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TERM = re.compile(f"[a-z0-9]+|[{_HAN}]+")
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TERM = re.compile(f"[a-z0-9]+|[{HAN}]+")
 # words too common in Chinese comments and articles to tell chunks apart
 _ZH = """的 了 是 在 和 与 或 也 都 就 还 又 很 我 你 他 她 它 我们 你们 他们
 这 那 这个 那个 这些 那些 什么 怎么 怎样 如何 为什么 哪 哪个 吗 呢 吧 啊

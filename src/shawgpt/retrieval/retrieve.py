@@ -158,23 +158,6 @@ def rank(
     return order, cosine, lexical
 
 
-def embed_sentences(corpus: Corpus, embedder: Embedder, chunks: Sequence[int]) -> None:
-    """The sentence vectors of these chunk positions, embedded once and kept with the
-    corpus for the process."""
-    import numpy as np
-
-    missing = [j for j in chunks if j not in corpus.sentence_vectors]
-    if missing:
-        pieces = [corpus.sentences(j) for j in missing]
-        flat = embedder.embed_texts([s for p in pieces for s in p])
-        at = 0
-        for j, p in zip(missing, pieces, strict=True):
-            vecs = np.asarray(flat[at : at + len(p)], dtype=np.float32).reshape(len(p), -1)
-            vecs /= np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
-            corpus.sentence_vectors[j] = vecs
-            at += len(p)
-
-
 def sentence_scores(
     chunks: np.ndarray, vector: Sequence[float], corpus: Corpus, embedder: Embedder
 ) -> np.ndarray:
@@ -184,7 +167,16 @@ def sentence_scores(
     """
     import numpy as np
 
-    embed_sentences(corpus, embedder, [int(j) for j in chunks])
+    missing = [int(j) for j in chunks if int(j) not in corpus.sentence_vectors]
+    if missing:
+        pieces = [corpus.sentences(j) for j in missing]
+        flat = embedder.embed_texts([s for p in pieces for s in p])
+        at = 0
+        for j, p in zip(missing, pieces, strict=True):
+            vecs = np.asarray(flat[at : at + len(p)], dtype=np.float32).reshape(len(p), -1)
+            vecs /= np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
+            corpus.sentence_vectors[j] = vecs
+            at += len(p)
     q = np.asarray(vector, dtype=np.float32)
     q /= float(np.linalg.norm(q)) or 1.0
     out = np.full(len(corpus), -1.0, dtype=np.float32)
