@@ -109,9 +109,13 @@ def test_journal_keeps_complete_lines_and_cuts_a_torn_one(tmp_path: Path) -> Non
         fh.write(b'{"i": 1, "h": "' + hashes[1].encode()[:5])  # kill -9 mid-write
     j = Journal.open(path, header, hashes)
     assert list(j.done) == [0] and path.read_bytes().endswith(b"\n")
+    kept = path.read_bytes()
     with pytest.raises(InputError, match="another batch run is writing"):
         Journal.open(path, header, hashes)  # the lock
+    assert path.read_bytes() == kept  # the refused run touched nothing
     j.close()
+    j.close()  # again is harmless
+    assert not path.with_name(path.name + ".lock").exists()  # the lock file goes with it
     with pytest.raises(InputError, match=r"the settings changed since this run started "
                                          r"\(k: 1 -> 2\)"):
         Journal.open(path, {**header, "settings": {"k": 2}}, hashes)

@@ -5,6 +5,7 @@ the fix, with no half-written file left where the engine would load it."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sys
 from pathlib import Path
@@ -144,10 +145,10 @@ def test_a_full_disk_in_the_middle_of_the_write_leaves_nothing(
         def write(self, b: bytes) -> int:  # type: ignore[override]
             raise OSError(errno.ENOSPC, "No space left on device")
 
-    real_open = Path.open
+    real_fdopen = os.fdopen  # what config/files.py's atomic_open writes through
     with monkeypatch.context() as m:
-        m.setattr(Path, "open", lambda self, mode="r", *a, **kw: Full(self, "wb")
-                  if mode == "wb" else real_open(self, mode, *a, **kw))
+        m.setattr(os, "fdopen", lambda fd, mode="r", *a, **kw: Full(fd, "wb")
+                  if mode == "wb" else real_fdopen(fd, mode, *a, **kw))
         with pytest.raises(ModelError, match=r"^no space left in "):
             materialize(k, cache)
     assert leftovers(cache) == []

@@ -9,21 +9,26 @@ by cutting it off, and skips a damaged line in the middle alone (its row is redo
 finished rows after it are kept; `damaged` lists them for the caller to say); when results
 exist, a header that does not match the current input or
 settings is an InputError that says how to start over (with none, it just starts over).
-An exclusive lock keeps two runs off one journal.
+An exclusive lock (JournalLock: a `.lock` file beside the journal, held for the run) keeps
+two runs off one journal.
 
 It leaves what a result contains, and building OUT from the results, to batch.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from shawgpt.errors import InputError
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 VERSION = 1
 
@@ -44,8 +49,8 @@ class Journal:
     """Open with `Journal.open`; `done` maps row position to its stored result."""
 
     def __init__(self, path: Path, fh: IO[bytes], done: dict[int, dict[str, Any]],
-                 damaged: Sequence[int] = ()) -> None:
-        self.path, self._fh, self.done = path, fh, done
+                 damaged: Sequence[int] = (), lock: JournalLock | None = None) -> None:
+        self.path, self._fh, self.done, self._lock = path, fh, done, lock
         self.damaged = list(damaged)  # numbers of the damaged lines skipped on resuming
 
     @classmethod
@@ -56,8 +61,9 @@ class Journal:
             fh = path.open("a+b")
         except OSError as exc:
             raise InputError(f"cannot write the journal {path}: {exc.strerror}") from None
+        lock = None
         try:
-            _lock(fh, path)
+            lock = _lock(path)
             fh.seek(0)
             lines, good_end, bad = _read_lines(fh.read())
             if bad and bad[0] == 1 and lines and not restart:
@@ -81,8 +87,10 @@ class Journal:
             sync(fh)
         except BaseException:
             fh.close()
+            if lock is not None:
+                lock.release()
             raise
-        return cls(path, fh, done, sorted(bad))
+        return cls(path, fh, done, sorted(bad), lock)
 
     def append(self, records: Sequence[Mapping[str, Any]]) -> None:
         """Add results and make them durable before returning."""
@@ -94,12 +102,16 @@ class Journal:
             self.done[int(r["i"])] = dict(r)
 
     def close(self) -> None:
+        """Close the file and let go of the lock; again is harmless."""
         self._fh.close()
+        if self._lock is not None:
+            self._lock.release()
 
     def remove(self) -> None:
-        """Close and delete: OUT is complete and on disk."""
-        self.close()
+        """Delete, still holding the lock, then close: OUT is complete and on disk."""
+        self._fh.close()
         self.path.unlink(missing_ok=True)
+        self.close()
 
 
 def json_line(obj: Mapping[str, Any]) -> bytes:
@@ -112,20 +124,44 @@ def sync(fh: IO[bytes]) -> None:
     os.fsync(fh.fileno())
 
 
-def lock_or_fail(fh: IO[bytes], busy: str) -> None:
-    """An exclusive lock on an open journal; `busy` is the error when another holds it."""
-    try:
-        import fcntl
-    except ImportError:  # not on POSIX: no lock, the rest still holds
-        return
-    try:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        raise InputError(busy) from None
+class JournalLock:
+    """An exclusive hold on one journal (this one, review's) for as long as its run lasts.
+
+    A filelock on `<journal>.lock`, never on the journal itself: filelock releases up to
+    3.29.7 open the file they lock with O_TRUNC on every try, so a second run would empty a
+    running journal, and on Windows filelock deletes its file on release. The lock file is
+    removed while still held, just before the release, so none is left beside OUT; only a
+    run that opened it in that instant could take the dead file (filelock 4 checks for
+    that), as narrow a window as the journal's own lock had. Not thread-local: the hold is
+    the process's, whichever thread closes the journal.
+    """
+
+    def __init__(self, journal: Path, busy: str) -> None:
+        """Take the lock at once or raise InputError(`busy`): another process holds it."""
+        from filelock import FileLock, Timeout
+
+        self.path = journal.with_name(journal.name + ".lock")
+        self._lock: FileLock | None = FileLock(self.path, thread_local=False)
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            raise InputError(busy) from None
+        except OSError as exc:
+            raise InputError(f"cannot lock {journal} ({self.path}): "
+                             f"{exc.strerror or exc}") from None
+
+    def release(self) -> None:
+        """Remove the lock file and let go; once: after that the name may be another's."""
+        if self._lock is None:
+            return
+        lock, self._lock = self._lock, None
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        lock.release()
 
 
-def _lock(fh: IO[bytes], path: Path) -> None:
-    lock_or_fail(fh, f"another batch run is writing {path}; wait for it to finish")
+def _lock(path: Path) -> JournalLock:
+    return JournalLock(path, f"another batch run is writing {path}; wait for it to finish")
 
 
 def _read_lines(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], int, list[int]]:

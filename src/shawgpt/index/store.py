@@ -2,7 +2,7 @@
 
 Layout under `<data_dir>/index/`:
 
-    CURRENT        the name of the live generation; replaced atomically (os.replace)
+    CURRENT        the name of the live generation; replaced atomically (config/files.py)
     gen-000007/    chroma/ (a chromadb.PersistentClient folder), manifest.json, and the
                    snapshot: vectors.npy + chunks.json (every chunk's vector, id, text,
                    file and page), written at commit so queries need not import Chroma
@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from shawgpt.config.files import atomic_write
 from shawgpt.errors import IndexDamagedError, IndexMismatchError, IndexMissingError
 
 COLLECTION = "articles"
@@ -86,9 +87,7 @@ class Manifest:
         return cls(files=files, **data)
 
     def save(self, path: Path) -> None:
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps(asdict(self), indent=1))
 
 
 def _connect(gen: Path, server: str) -> tuple[Any, Any]:

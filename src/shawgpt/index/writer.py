@@ -11,15 +11,14 @@ sync.py's business; reading is store.py's.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
 import shutil
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from shawgpt.config.files import atomic_open, atomic_write
 from shawgpt.errors import LockError
 from shawgpt.index.store import (
     GENERATION,
@@ -35,25 +34,27 @@ from shawgpt.index.store import (
 
 @contextlib.contextmanager
 def writer_lock(root: Path, timeout: float) -> Iterator[None]:
-    """One writer at a time; wait up to `timeout` seconds, then fail clearly."""
+    """One writer at a time; wait up to `timeout` seconds, then fail clearly.
+
+    A filelock on `root/lock`, a file that holds nothing and stays (removing a lock file
+    lets two processes hold two inodes of one name). Not thread-local: the hold is the
+    process's, whichever thread lets go.
+    """
+    from filelock import FileLock, Timeout
+
     root.mkdir(parents=True, exist_ok=True)
-    with (root / "lock").open("a+") as fh:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise LockError(
-                        f"another `shawgpt index` is running (lock {root / 'lock'} held for "
-                        f"more than {timeout:g} s); try again when it has finished"
-                    ) from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    lock = FileLock(root / "lock", thread_local=False)
+    try:
+        lock.acquire(timeout=timeout, poll_interval=0.2)
+    except Timeout:
+        raise LockError(
+            f"another `shawgpt index` is running (lock {root / 'lock'} held for "
+            f"more than {timeout:g} s); try again when it has finished"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _pages(coll: Any, page: int = 5000) -> Iterator[dict[str, Any]]:
@@ -140,12 +141,7 @@ class Generation:
             self._write_snapshot()
         self.manifest.built_at = time.time()
         self.manifest.save(self.path / MANIFEST)
-        tmp = self.root / "CURRENT.tmp"
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(self.path.name)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.root / "CURRENT")
+        atomic_write(self.root / "CURRENT", self.path.name)
         self._prune()
 
     def _write_snapshot(self) -> None:
@@ -163,14 +159,10 @@ class Generation:
         chunks = {"ids": list(got["ids"]), "texts": [str(d or "") for d in got["documents"]],
                   "files": [str(m.get("file", "")) for m in metas],
                   "pages": [str(m.get("page", "")) for m in metas]}
-        with (self.path / SNAPSHOT_VECTORS).open("wb") as fh:
+        with atomic_open(self.path / SNAPSHOT_VECTORS, "wb") as fh:
             np.save(fh, vectors)
-            fh.flush()
-            os.fsync(fh.fileno())
-        with (self.path / SNAPSHOT_CHUNKS).open("w", encoding="utf-8") as fh:
+        with atomic_open(self.path / SNAPSHOT_CHUNKS, "w") as fh:
             json.dump(chunks, fh, ensure_ascii=False)
-            fh.flush()
-            os.fsync(fh.fileno())
 
     def _prune(self) -> None:
         """Keep the new and the previous live generation (a reader may still use it);

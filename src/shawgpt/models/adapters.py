@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shawgpt.config.files import fsync_folder
 from shawgpt.errors import ModelError
 
 if TYPE_CHECKING:
@@ -162,6 +163,7 @@ def save_atomically(target: Path, write: Callable[[Path], None]) -> None:
         for path in tmp.iterdir():  # on disk before the rename makes it visible
             with path.open("rb") as fh:
                 os.fsync(fh.fileno())
+        fsync_folder(tmp)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         kept = "the previous adapter is unchanged" if target.exists() else "nothing was saved"
@@ -172,4 +174,5 @@ def save_atomically(target: Path, write: Callable[[Path], None]) -> None:
         shutil.rmtree(old, ignore_errors=True)
         os.replace(target, old)
     os.replace(tmp, target)
+    fsync_folder(target.parent)  # the renames survive a power cut (config/files.py)
     shutil.rmtree(old, ignore_errors=True)

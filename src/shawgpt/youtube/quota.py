@@ -11,13 +11,13 @@ calls to client.py.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from shawgpt.config.files import atomic_write
 from shawgpt.errors import ShawGPTError
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -94,6 +94,4 @@ class Ledger:
             calls = data.setdefault("calls", {})
             calls[method] = int(calls.get(method, 0)) + 1
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.tmp{os.getpid()}")
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        os.replace(tmp, self.path)
+        atomic_write(self.path, json.dumps(data, indent=1))
