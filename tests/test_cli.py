@@ -70,7 +70,12 @@ def test_reply_builds_the_index_first_and_signs(project: Path) -> None:
     # whether SmolLM2-135M's draft passes the checks is the model's luck; a held one says why
     assert out["status"] in {"ok", "needs_review"}
     assert bool(out["reasons"]) == (out["status"] == "needs_review")
-    assert set(out) == {"comment", "reply", "status", "sources", "reasons", "evidence"}
+    assert set(out) == {"comment", "reply", "status", "sources", "reasons", "evidence",
+                        "candidates"}
+    for c in out["candidates"]:  # a question's other replies, each checked and signed
+        assert set(c) == {"reply", "status", "reasons", "origin"}
+        assert c["origin"] in {"writer", "extract", "defer"} and c["status"] == "needs_review"
+        assert c["reply"].endswith("\n–ShawGPT") and c["reply"] != out["reply"]
     for e in out["evidence"]:  # each claim of the answer and the sentence it rests on
         assert set(e) == {"claim", "sentence", "file", "page", "similarity", "words",
                           "relevance", "numbers", "passage"}
@@ -152,8 +157,12 @@ def test_batch_writes_replies_in_order(project: Path) -> None:
     with open(project / "out.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["Comment", "Response", "reply", "status", "sources", "reasons",
-                            "evidence"]
+                            "evidence", "candidates"]
     assert [r["Response"] for r in rows] == ["x", "y", "z"]
+    # the question's other replies for review, as JSON; thanks and skipped rows have none
+    others = json.loads(rows[0]["candidates"] or "[]")
+    assert all(c["origin"] in {"writer", "extract", "defer"} for c in others)
+    assert [r["candidates"] for r in rows[1:]] == ["", ""]
     # the question's draft passes the checks or is held, at the 135M model's luck
     assert rows[0]["status"] in {"ok", "needs_review"}
     assert [r["status"] for r in rows[1:]] == ["skipped", "ok"]

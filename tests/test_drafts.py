@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from shawgpt.answer.extract import quotable, title
 from shawgpt.config import load_settings
 from shawgpt.index.store import Source
 from shawgpt.models.base import Prompt
@@ -17,9 +18,7 @@ from shawgpt.reply.drafts import (
     COMPOSED,
     compose,
     expand,
-    quotable,
     settle,
-    title,
     voice,
 )
 from shawgpt.reply.pipeline import reply_to

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from conftest import SHARED, make_tiny_llama
 from shawgpt.cli.commands import app
 from shawgpt.models.adapters import MANIFEST, fingerprint
-from shawgpt.voice.pairs import read_pairs, strip_signature
+from shawgpt.tables.pairs import read_pairs, strip_signature
 
 runner = CliRunner()
 

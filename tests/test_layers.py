@@ -16,7 +16,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "shawgpt"
 BASE = ("shawgpt.config", "shawgpt.errors")
 EMBEDDERS = ("shawgpt.models.embed",)
 BELOW_REPLY = BASE + ("shawgpt.models", "shawgpt.index", "shawgpt.retrieval", "shawgpt.safety",
-                      "shawgpt.tables")
+                      "shawgpt.tables", "shawgpt.answer")
 # What each stage may import of shawgpt, besides itself; None: anything but NEVER[stage].
 ALLOWED: dict[str, tuple[str, ...] | None] = {
     "config": ("shawgpt.errors",),
@@ -25,9 +25,12 @@ ALLOWED: dict[str, tuple[str, ...] | None] = {
     "retrieval": BASE + EMBEDDERS + ("shawgpt.index",),
     "safety": BASE + ("shawgpt.index.store", "shawgpt.models.base"),
     "tables": BASE + ("shawgpt.safety.sanitize",),
-    # and the creator's past replies as examples: voice's lower half (pairs, examples), which
-    # reads its files with tables (below reply); voice.finetune sits above reply
-    "reply": BELOW_REPLY + ("shawgpt.voice.examples", "shawgpt.voice.pairs"),
+    # an answer from the article's own sentences: above the checks, below the reply
+    "answer": BASE + ("shawgpt.index.store", "shawgpt.models.base", "shawgpt.retrieval",
+                      "shawgpt.safety"),
+    # the creator's past replies as examples are reply's own (reply/examples.py), read with
+    # tables (tables/pairs.py): reply imports nothing of voice/, which sits above it
+    "reply": BELOW_REPLY,
     "batch": BELOW_REPLY + ("shawgpt.reply",),
     "review": BELOW_REPLY + ("shawgpt.reply", "shawgpt.batch"),
     "voice": BELOW_REPLY + ("shawgpt.reply",),

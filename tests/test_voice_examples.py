@@ -9,10 +9,10 @@ import pytest
 
 from shawgpt.config import load_settings
 from shawgpt.errors import InputError
+from shawgpt.reply.examples import VoiceExamples, shorten
 from shawgpt.reply.prompts import build_prompt
 from shawgpt.reply.wiring import build
-from shawgpt.voice.examples import VoiceExamples, shorten
-from shawgpt.voice.pairs import Pairs
+from shawgpt.tables.pairs import Pairs
 
 PAIRS = [
     ("What does the 4 in sym4 mean?", "Hi Momomt, thanks for your question! It comes from db4."),

@@ -54,7 +54,7 @@ def habit(text: str) -> bool:
 
 
 def body(reply: str, signature: str) -> str:
-    from shawgpt.voice.pairs import strip_signature
+    from shawgpt.tables.pairs import strip_signature
 
     return strip_signature(reply, signature)
 
@@ -93,7 +93,7 @@ def main() -> None:
     from shawgpt.models.adapters import read_manifest, resolve_adapter
     from shawgpt.reply.pipeline import gate_reason, reply_to
     from shawgpt.reply.wiring import build
-    from shawgpt.voice.pairs import read_pairs
+    from shawgpt.tables.pairs import read_pairs
 
     # both on the backend `batch` uses (the local engine runs the adapter too)
     tuned = build(load_settings({"adapter": args.adapter}))

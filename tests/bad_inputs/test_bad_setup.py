@@ -153,7 +153,7 @@ def test_reply_to_nothing_is_skipped_like_in_batch(project: Path, server: ChatSe
     assert as_json.exit_code == 0
     assert json.loads(as_json.stdout) == {"comment": "", "reply": "", "status": "skipped",
                                           "sources": [], "reasons": ["empty comment"],
-                                          "evidence": []}
+                                          "evidence": [], "candidates": []}
     assert server.requests == before  # no model was asked
     ok = json.loads(runner.invoke(app, ["reply", "Thanks!", "--json"]).stdout)
     assert ok["reasons"] == [] and ok["status"] == "ok"  # the key stays when empty

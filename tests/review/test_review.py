@@ -109,6 +109,36 @@ def test_candidates_are_kept_deduplicated_and_picked(out: Path) -> None:
     assert open_session(out, DATA).items[1].decision == "approved"
 
 
+def test_batchs_other_candidates_are_offered_k_of_m(isolated: Path) -> None:
+    others = [{"reply": "As I put it in \"Fat Tails\": \"Kurtosis weighs the tails.\"\n–ShawGPT",
+               "status": "needs_review", "reasons": ["extract: the article's own sentences"],
+               "origin": "extract"},
+              {"reply": "See www.example.com\n–ShawGPT", "status": "needs_review",
+               "reasons": [], "origin": "writer"},  # the same text as the first: not twice
+              {"reply": "I don't cover that in my articles.\n–ShawGPT", "status": "needs_review",
+               "reasons": ["deferred: no sentence of the articles answers this closely"],
+               "origin": "defer"}]
+    rows = [dict(zip(COLUMNS, r, strict=True)) for r in ROWS]
+    for r in rows:
+        r["candidates"] = json.dumps(others) if r["id"] == "c2" else ""
+    path = isolated / "replies.csv"
+    write_table(path, [*COLUMNS, "candidates"], rows, False)
+    s = open_session(path, DATA)
+    item = s.items[1]
+    assert [c.origin for c in item.candidates] == ["batch", "extract", "defer"]
+    assert item.candidates[2].reasons[0].startswith("deferred:")
+    assert [len(s.items[i].candidates) for i in (0, 3)] == [1, 1]
+    while s.item.row != 1:
+        s.skip()
+    assert s.next_candidate() == "Candidate 2 of 3."
+    assert s.approve() == "Row 2: approved."
+    s.close()
+    assert History.of(DATA).answered(comment_key(ROWS[1][1], {"id": "c2"}, "id"))
+    bad = isolated / "bad.csv"  # a damaged cell reads as no other candidates
+    write_table(bad, [*COLUMNS, "candidates"], [{**rows[1], "candidates": "[{oops"}], False)
+    assert len(open_session(bad, DATA).items[0].candidates) == 1
+
+
 def test_approve_ok_and_export(out: Path, isolated: Path) -> None:
     result = runner.invoke(app, ["review", str(out), "--approve-ok", "--export",
                                  "approved.csv"])

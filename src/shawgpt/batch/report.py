@@ -15,6 +15,8 @@ from typing import Any
 ADDED = ("reply", "status", "sources", "reasons")
 # written too, but not required of an OUT that `review` reads (older runs lack it)
 EVIDENCE = "evidence"
+# a question's other replies (writer, extract, defer) for review to offer; JSON in a CSV cell
+CANDIDATES = "candidates"
 
 @dataclass
 class BatchReport:

@@ -23,6 +23,7 @@ generation, checks, the length cap) to pipeline.reply_to.
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
@@ -35,7 +36,14 @@ from typing import Any
 from shawgpt.batch.history import History, comment_key, id_column
 from shawgpt.batch.inputs import check_out
 from shawgpt.batch.journal import Journal, input_identity, row_hash
-from shawgpt.batch.report import ADDED, EVIDENCE, BatchReport, format_evidence, format_sources
+from shawgpt.batch.report import (
+    ADDED,
+    CANDIDATES,
+    EVIDENCE,
+    BatchReport,
+    format_evidence,
+    format_sources,
+)
 from shawgpt.errors import InputError
 from shawgpt.reply.pipeline import Say, find_sources, reply_to
 from shawgpt.reply.wiring import Parts
@@ -175,10 +183,11 @@ def _final(table: Table, i: int, rec: dict[str, Any]) -> dict[str, Any]:
     flags = table.flags.get(i, [])
     if i in table.skip:
         return {"reply": "", "status": "skipped", "sources": [], "reasons": list(flags),
-                EVIDENCE: []}
+                EVIDENCE: [], CANDIDATES: []}
     status = "needs_review" if flags and rec["status"] == "ok" else rec["status"]
     return {"reply": rec["reply"], "status": status, "sources": rec["sources"],
-            "reasons": [*flags, *rec["reasons"]], EVIDENCE: rec.get(EVIDENCE, [])}
+            "reasons": [*flags, *rec["reasons"]], EVIDENCE: rec.get(EVIDENCE, []),
+            CANDIDATES: rec.get(CANDIDATES, [])}
 
 
 def _fill(parts: Parts, table: Table, hashes: list[str], journal: Journal, say: Say,
@@ -240,7 +249,9 @@ def _fill(parts: Parts, table: Table, hashes: list[str], journal: Journal, say: 
                                   "sources": [{"file": s.file, "page": s.page, "score": s.score}
                                               for s in rep.sources],
                                   "reasons": list(rep.reasons),
-                                  EVIDENCE: [e.as_json() for e in rep.evidence]}, now=False)
+                                  EVIDENCE: [e.as_json() for e in rep.evidence],
+                                  CANDIDATES: [c.as_json() for c in rep.candidates]},
+                       now=False)
                 show()  # once per group: the ETA's pace moves a whole group at a time
     except KeyboardInterrupt:
         return  # the second Ctrl-C: the journal holds every finished group
@@ -248,9 +259,9 @@ def _fill(parts: Parts, table: Table, hashes: list[str], journal: Journal, say: 
 
 def _result_of(rec: Any) -> dict[str, Any]:
     if isinstance(rec, dict):
-        return {k: rec.get(k, []) for k in (*ADDED, EVIDENCE)}
+        return {k: rec.get(k, []) for k in (*ADDED, EVIDENCE, CANDIDATES)}
     return {"reply": rec.reply, "status": rec.status, "sources": [],
-            "reasons": list(rec.reasons), EVIDENCE: []}
+            "reasons": list(rec.reasons), EVIDENCE: [], CANDIDATES: []}
 
 
 def _by_prompt_size(parts: Parts, texts: list[str], say: Say) -> list[str]:
@@ -281,9 +292,12 @@ def _write_out(table: Table, done: dict[int, dict[str, Any]], out: Path, excel: 
             reasons.append(f"same comment as row {first[comments[i]] + 1}: reply reused")
         if not jsonl:
             added.update(sources=format_sources(added["sources"]), reasons="; ".join(reasons),
-                         evidence=format_evidence(added[EVIDENCE]))
+                         evidence=format_evidence(added[EVIDENCE]),
+                         candidates=json.dumps(added[CANDIDATES], ensure_ascii=False)
+                         if added[CANDIDATES] else "")
         rows.append({**row, **added})
-    columns = table.columns + [c for c in (*ADDED, EVIDENCE) if c not in table.columns]
+    columns = table.columns + [c for c in (*ADDED, EVIDENCE, CANDIDATES)
+                               if c not in table.columns]
     write_table(out, columns, rows, jsonl, excel)
 
 

@@ -17,6 +17,8 @@ def validate(s: Settings) -> None:
     if s.thanks_tokens < 0:
         raise ConfigError(f"thanks_tokens must be 0 (max_new_tokens) or more, got "
                           f"{s.thanks_tokens}")
+    if not 0.0 <= s.defer_below <= 2.0:
+        raise ConfigError(f"defer_below must be between 0 and 2, got {s.defer_below}")
     if s.context_words < 0:
         raise ConfigError(f"context_words must be 0 (whole chunks) or more, got "
                           f"{s.context_words}")

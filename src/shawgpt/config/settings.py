@@ -151,7 +151,7 @@ class Settings:
     drafts: int = 1
     # voice by example: a CSV or JSONL of past comments and the creator's replies (what
     # `finetune` reads); the replies to the comments most like each new one go into its
-    # prompt (voice/examples.py). "" = none
+    # prompt (reply/examples.py). "" = none
     voice_pairs: str = ""
     # how many of those examples each prompt gets
     voice_examples: int = 3
@@ -173,6 +173,12 @@ class Settings:
     # `needs_review`, a draft for a person with the article sentences it rests on. Measured
     # (docs/reply-quality.md): about half of the answers that pass every check are right
     post_answers: bool = False
+    # a question whose best article sentence scores under this (answer/select.py: cosine
+    # plus the share of the question's terms) gets an honest "my articles don't cover that"
+    # first, the writer's answer as a second candidate; 0: never. Chosen on the calibration
+    # half of evals/answers (docs/answers.md): the highest cut that defers at most 10% of
+    # answerable questions. MiniLM's scale: with e5 (`multilingual`) it does not apply
+    defer_below: float = 0.7
     # where each value came from (default, profile, shawgpt.toml, env, flag)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 

@@ -21,12 +21,14 @@ draft is `ok`. It leaves generation to the backends and the checks to safety/.
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
+from shawgpt.answer.extract import extract, pick
+from shawgpt.answer.repair import repair_lines
+from shawgpt.answer.select import select
 from shawgpt.errors import ConfigError
 from shawgpt.index.store import Source
 from shawgpt.models.base import Prompt
@@ -45,20 +47,6 @@ _RANK = {"ok": 0, "needs_review": 1, "error": 2}
 # A wish ("Good luck", "Big respect") gets the [thanks-wish] lines of voice.txt.
 _WISH = re.compile(r"\b(?:good luck|best of luck|more power|wish you|rooting for|respect|"
                    r"keep (?:it up|going|up the))\b", re.I)
-# A quotable article sentence: mostly letters, not a table row, code, a caption or a byline.
-_CODE = re.compile(r"[{}\[\]=<>|\\·]|\w/\w|\b(?:def|import|return|print)\b|\w\(|\)\s*$|^\W|\s{3,}")
-# A sentence that leans on what came before or after it ("Thus, ...", "this approach", "the
-# following equation") reads as broken once quoted alone.
-_DANGLING = re.compile(
-    r"^(?:thus|hence|however|additionally|moreover|furthermore|finally|also|so|this|these|"
-    r"that|those|it|its|they|their|here|next|then|such|similarly|likewise|instead|"
-    r"therefore|again|now|and|but|or|as we saw|as mentioned|in other words)\b|"
-    r"\b(?:following|below|above|previous(?:ly)?|aforementioned|(?:first|last|next) "
-    r"(?:post|article|video)|this (?:approach|method|one|step|case|example|figure|image)|"
-    r"image by author|begs the question|future (?:posts?|articles?|videos?)|before moving on|"
-    r"^notice|^recall|^see |^note that|proceedings|journal of|doi|arxiv|"
-    r"(?:figure|fig\.|table|eq\.) ?\d)\b",
-    re.I)
 
 
 def expand(prompts: Sequence[Prompt], drafts: int, first: int = 0) -> list[Prompt]:
@@ -85,61 +73,28 @@ def voice(folder: Path) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _pick(lines: tuple[str, ...], comment: str) -> str:
-    """One line, the same for the same comment (so a rerun gives the same reply)."""
-    return lines[zlib.crc32(comment.encode("utf-8")) % len(lines)] if lines else ""
-
-
 def thanks_line(comment: str, lines: dict[str, tuple[str, ...]]) -> str:
     """The creator's thank-you line for this comment ("Glad you liked it" does not answer
     "Good luck": wishes get their own lines; a Chinese comment gets [thanks zh])."""
     from shawgpt.safety.language import han_share
 
     if han_share(comment) >= 0.5 and lines.get("thanks zh"):  # "谢谢" gets no English line
-        return _pick(lines["thanks zh"], comment)
+        return pick(lines["thanks zh"], comment)
     wish = _WISH.search(comment) and lines.get("thanks-wish")
-    return _pick(lines.get("thanks-wish", ()) if wish else lines.get("thanks", ()), comment)
-
-
-def title(source: Source) -> str:
-    """The article's title from its file name ("The Wavelet Transform _ by Shaw ... .pdf")."""
-    stem = Path(source.file).stem
-    return re.split(r"\s+_\s+|\s+\|\s+", stem)[0].strip()
-
-
-def quotable(sentence: str) -> bool:
-    letters = sum(ch.isalpha() or ch.isspace() for ch in sentence)
-    return (40 <= len(sentence) <= 260 and letters >= 0.85 * len(sentence)
-            and sentence[0].isupper() and sentence[-1] in ".!" and not _CODE.search(sentence)
-            and not _DANGLING.search(sentence))
+    return pick(lines.get("thanks-wish", ()) if wish else lines.get("thanks", ()), comment)
 
 
 def compose(comment: str, sources: Sequence[Source], embed: Embedded,
-            lines: dict[str, tuple[str, ...]], least: float = 0.0) -> str:
-    """A reply quoting the chunks' sentences closest to the comment, or "" when none fits or
-    the closest is under `least` cosine (a quote that does not answer the question is worse
-    than no reply: the on-topic check alone let such quotes through)."""
-    pool = [(s, t) for s in sources for t in sentences(s.text)[1:] if quotable(t)]
-    if not pool:  # the first sentence of a chunk is often cut; use it only when nothing else
-        pool = [(s, t) for s in sources for t in sentences(s.text) if quotable(t)]
-    if not pool:
+            lines: dict[str, tuple[str, ...]], least: float = 0.0, language: str = "en") -> str:
+    """A reply quoting the chunks' sentence that best answers the comment (answer/: the
+    selector's best quotable sentence, with the next one when it scores nearly as high), or
+    "" when none fits or the quoted sentence is under `least` cosine of the comment (a quote
+    that does not answer the question is worse than no reply: the on-topic check alone let
+    such quotes through)."""
+    made = extract(comment, select(comment, sources, embed), lines, language)
+    if made is None or made.quoted[0].cosine < least:
         return ""
-    vecs = embed([comment] + [t for _, t in pool])
-    scored = sorted(zip((cosine(vecs[0], v) for v in vecs[1:]), range(len(pool)),
-                        strict=True), reverse=True)
-    if scored[0][0] < least:
-        return ""
-    best_source = pool[scored[0][1]][0]
-    # the best sentence, and the next best one of the same article when it is close behind
-    picked = [scored[0][1]] + [i for score, i in scored[1:2]
-                               if pool[i][0].file == best_source.file
-                               and score >= scored[0][0] - 0.1]
-    picked.sort()  # in the article's order
-    quote = " ".join(pool[i][1] for i in picked)
-    opening = _pick(lines.get("question-open", ()), comment)
-    closing = _pick(lines.get("question-close", ()), comment)
-    return " ".join(p for p in (opening, f"As I put it in \"{title(best_source)}\": "
-                                f"\"{quote}\"", closing) if p)
+    return made.text
 
 
 def trimmed(v: Verdict, raw: str, comment: str, prompt: Prompt, sources: Sequence[Source],
@@ -164,6 +119,9 @@ def settle(candidates: Sequence[str], comment: str, prompt: Prompt, sources: Seq
            folder: Path) -> Verdict:
     """The best passing candidate, else a composed reply that passes, else the best one."""
     question, praise = read_comment(comment)
+    # wording a rule can fix ("The article emphasizes that X", "Shaw suggests") is fixed
+    # before the checks read it, instead of failing them (answer/repair.py)
+    candidates = [repair_lines(c) for c in candidates]
     verdicts = [review(c, comment, prompt, sources, policy, input_reasons,
                        checks=checks, praise=praise, question=question)
                 for c in candidates]

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from shawgpt.voice.pairs import Pairs
+from shawgpt.tables.pairs import Pairs
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
 SAME = 0.97  # cosine at which a pair's comment is the comment itself

@@ -101,7 +101,7 @@ def build_prompt(
     language: str = "",
 ) -> Prompt:
     """The Prompt for one comment; `examples`: the creator's past replies to similar
-    comments (voice/examples.py), filled into a template's `{examples}` slot; `language`:
+    comments (reply/examples.py), filled into a template's `{examples}` slot; `language`:
     the sentence asking for the reply's language (reply/languages.py; "" for English)."""
     folder = folder or bundled_prompts_dir()
     canary = process_canary() if canary is None else canary

@@ -18,7 +18,7 @@ from shawgpt.index.clean import Cleaner
 from shawgpt.index.store import Index, open_index
 from shawgpt.models.base import Generator
 from shawgpt.models.embed import Embedder
-from shawgpt.voice.examples import VoiceExamples
+from shawgpt.reply.examples import VoiceExamples
 
 
 @dataclass
@@ -95,7 +95,7 @@ class Parts:
         if not s.voice_pairs or s.voice_examples < 1:
             return None
         if self._voice is None:
-            from shawgpt.voice.pairs import read_pairs
+            from shawgpt.tables.pairs import read_pairs
 
             pairs = read_pairs(Path(s.voice_pairs).expanduser(), s.signature, least=1)
             self._voice = VoiceExamples.from_pairs(pairs, self.embedder.embed_texts,

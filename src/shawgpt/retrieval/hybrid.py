@@ -108,6 +108,8 @@ class Corpus:
     terms: list[frozenset[str]] = field(default_factory=list, repr=False)  # per chunk
     # rerank's sentence vectors per chunk position, embedded on first need
     sentence_vectors: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    # BM25's idf of every term, for the answer selector (answer/select.py), on first need
+    idf: dict[str, float] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)

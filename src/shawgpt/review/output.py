@@ -9,6 +9,7 @@ input's columns plus the final `reply`. It leaves the decisions themselves to se
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 from shawgpt.batch.history import comment_key, id_column
 from shawgpt.batch.journal import row_hash
-from shawgpt.batch.report import ADDED, EVIDENCE, format_evidence
+from shawgpt.batch.report import ADDED, CANDIDATES, EVIDENCE, format_evidence
 from shawgpt.batch.runner import journal_path
 from shawgpt.errors import InputError
 from shawgpt.tables.columns import pick_column
@@ -72,6 +73,16 @@ class OutFile:
             return format_evidence([e for e in value if isinstance(e, dict)])
         return cell_text(value)
 
+    def candidates(self, i: int) -> list[dict[str, Any]]:
+        """The row's other replies as batch kept them ([] for older runs or bad JSON)."""
+        value = self.table.rows[i].get(CANDIDATES)
+        if not isinstance(value, list):
+            try:
+                value = json.loads(cell_text(value) or "[]")
+            except ValueError:
+                return []
+        return [c for c in value if isinstance(c, dict) and isinstance(c.get("reply"), str)]
+
     def key(self, i: int) -> str:
         """The row's key in the answered-comments history."""
         col = self.id_column  # a JSONL id may be a number: the key takes its text
@@ -98,7 +109,7 @@ def load_out(path: Path, column: str | None = None) -> OutFile:
         if status not in STATUSES:
             raise InputError(f"{path} row {n} has status {status!r}, which batch does not "
                              f"write; review reads batch's output")
-    inputs = [c for c in table.columns if c not in (*ADDED, EVIDENCE, DECISION)]
+    inputs = [c for c in table.columns if c not in (*ADDED, EVIDENCE, CANDIDATES, DECISION)]
     return OutFile(path, table, inputs, pick_column(inputs, column), id_column(inputs))
 
 

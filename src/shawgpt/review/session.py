@@ -30,7 +30,7 @@ class Candidate:
     reply: str
     status: str
     reasons: list[str] = field(default_factory=list)
-    origin: str = "batch"  # batch | edit | regenerate
+    origin: str = "batch"  # batch | writer | extract | defer (batch's others) | edit | regenerate
 
 
 @dataclass
@@ -59,7 +59,13 @@ class Session:
         self.items: dict[int, Item] = {}
         for i in range(len(out)):
             first = Candidate(replies[i], out.cell(i, "status"), out.reasons(i))
-            self.items[i] = Item(i, out.comment(i), first.status, out.sources(i), [first])
+            # a question's other replies from batch: the writer's, the article's, a deferral
+            others = [Candidate(c["reply"], str(c.get("status", "needs_review")),
+                                [str(r) for r in c.get("reasons", [])],
+                                str(c.get("origin", "batch")))
+                      for c in out.candidates(i) if c["reply"] != first.reply]
+            self.items[i] = Item(i, out.comment(i), first.status, out.sources(i),
+                                 [first, *others])
         self.queue = [i for status in ORDER for i in self.items if self.items[i].status == status]
         self._undo: list[tuple[int, str | None, str]] = []  # (row, decision, final) before
         for rec in journal.records:

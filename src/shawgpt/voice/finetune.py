@@ -34,7 +34,7 @@ from shawgpt.models.finetune import Events, Example, Outcome, TrainConfig
 from shawgpt.reply.pipeline import Say, render_prompts
 from shawgpt.reply.wiring import Parts
 from shawgpt.safety.screen import screen_comment
-from shawgpt.voice.pairs import Pairs, read_pairs
+from shawgpt.tables.pairs import Pairs, read_pairs
 
 WINDOW = 64  # comments retrieved and rendered together, each window with its own canary
 
