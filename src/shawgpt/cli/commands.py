@@ -7,20 +7,24 @@ common ones, after it. Every ShawGPTError becomes one line `Error: …` on stder
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from shawgpt import __version__
 from shawgpt.cli.exits import err as _err
-from shawgpt.cli.exits import handled, quiet_warnings, run_and_exit
+from shawgpt.cli.exits import handled, quiet_warnings, run_and_exit, show_logs
 from shawgpt.cli.exits import json_text as _json
 from shawgpt.cli.exits import shown as _text
 from shawgpt.cli.finetune_review import register_finetune, register_review
 from shawgpt.cli.youtube import register as register_youtube
 from shawgpt.config import load_settings
 from shawgpt.errors import ShawGPTError
+
+_log = logging.getLogger("shawgpt.cli")
 
 app = typer.Typer(
     add_completion=False,
@@ -50,8 +54,10 @@ def main_options(
     voice_pairs: Annotated[str | None, typer.Option(
         help="CSV/JSONL of past comments and your replies: the closest go in as examples.")]
     = None,
-    verbose: Annotated[bool, typer.Option("--verbose", help="Show libraries' warnings.")]
-    = False,
+    verbose: Annotated[int, typer.Option(
+        "-v", "--verbose", count=True,
+        help="Log what shawgpt does on stderr (-vv: more) and show libraries' warnings.")]
+    = 0,
 ) -> None:
     """Reply to comments in a creator's voice, grounded in the creator's articles.
 
@@ -59,6 +65,9 @@ def main_options(
     """
     if not verbose:
         quiet_warnings()
+    else:
+        ctx.call_on_close(show_logs(verbose))
+        _log.info("shawgpt %s: %s", __version__, ctx.invoked_subcommand)
     ctx.obj = {
         "profile": profile, "articles_dir": articles, "data_dir": data_dir,
         "embed_model": embed_model, "llm_model": model, "adapter": adapter,

@@ -4,13 +4,15 @@ handled() turns a ShawGPTError into one line `Error: …` on stderr and exit 1, 
 exit 130, and a bug into one line plus its traceback saved to a file, while Typer's own
 usage errors and exits pass through. run_and_exit() is the console entry's last step.
 Everything printed from a stranger's text goes through shown() or json_text(), so a comment's
-terminal escapes never act; third-party warnings stay off the screen unless --verbose.
-Parsing and printing results stay in cli.py.
+terminal escapes never act; third-party warnings stay off the screen unless --verbose, and
+shawgpt's own log lines go to stderr only with -v (INFO) or -vv (DEBUG), for that one
+command (show_logs). Parsing and printing results stay in cli.py.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -34,6 +36,36 @@ def quiet_warnings() -> None:
 
     warnings.filterwarnings("ignore")
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
+
+
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler that writes to sys.stderr as it is when a line is logged, not as it was when
+    the handler was made: CliRunner swaps stderr for each command it invokes."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr  # under the handler's lock (Handler.handle)
+        super().emit(record)
+
+
+def show_logs(verbosity: int) -> Callable[[], None]:
+    """Log shawgpt's own lines (the `shawgpt` logger tree) to stderr: INFO for -v, DEBUG for
+    -vv. Returns the undo, run when the command ends, so one command's -v never makes a later
+    command in the same process (a test's CliRunner) chatty. Without -v nothing is touched:
+    stderr stays exactly as it was (tests compare it whole)."""
+    logger = logging.getLogger("shawgpt")
+    before = (logger.level, logger.propagate)
+    handler = _Stderr()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbosity < 2 else logging.DEBUG)
+    logger.propagate = False  # once on stderr is enough, whatever the root logger has
+
+    def undo() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(before[0])
+        logger.propagate = before[1]
+
+    return undo
 
 
 def shown(text: str) -> str:

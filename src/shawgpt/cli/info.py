@@ -1,9 +1,14 @@
-"""Status: a readable description of the settings, models and index, for `shawgpt info`."""
+"""Status: a readable description of the settings, models and index, for `shawgpt info`.
+
+Each setting is shown with its origin (flag, env, env OPENAI_BASE_URL, a settings file's
+path, profile NAME, default), then the two settings files and whether each is there.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import fields
+from pathlib import Path
 
 from shawgpt.config import Settings
 from shawgpt.errors import IndexDamagedError, ShawGPTError
@@ -33,6 +38,20 @@ def _embeddings_where(spec: str) -> str:
     return (f"multilingual-e5-small, 4-bit, run by the C engine inside {e5_embed.PACKAGE} "
             f"{e5_embed.VERSION} (engine and model sha256 checked; the package is never "
             "imported)")
+
+
+def _settings_files() -> list[str]:
+    """The two settings files and whether each is there: the user file's path is where a
+    creator puts settings for every folder, and the one place it is printed."""
+    from shawgpt.config.load import CONFIG_FILE, user_config_file
+
+    def state(path: Path) -> str:
+        return "read" if path.is_file() else "none there"
+
+    user = user_config_file()
+    return ["Settings files (flags > SHAWGPT_* > project > user > profile > defaults):",
+            f"  project: {CONFIG_FILE} ({state(Path(CONFIG_FILE))})",
+            f"  user: {user} ({state(user)})"]
 
 
 def _languages(s: Settings) -> list[str]:
@@ -76,6 +95,7 @@ def describe(parts: Parts) -> str:
         if f.name == "youtube_api_key" and value:
             value = "(set, not shown)"  # a secret: info's output gets pasted into bug reports
         lines.append(f"  {f.name} = {value!r}  ({s.sources.get(f.name, 'default')})")
+    lines += _settings_files()
     lines += _languages(s)
     lines.append("Models:")
     lines.append(f"  embeddings: {s.embed_model} -> {_embeddings_where(s.embed_model)}")

@@ -96,7 +96,8 @@ class Settings:
     # prompts sent to the backend at once (the engine batches them continuously; openai:
     # requests in flight); 32 measured fastest for the embedded model (docs/speed.md)
     batch_size: int = 32
-    # OpenAI-compatible server (vLLM, Ollama, llama.cpp server), e.g. http://localhost:8000/v1
+    # OpenAI-compatible server (vLLM, Ollama, llama.cpp server), e.g. http://localhost:8000/v1;
+    # "" on the openai backend: $OPENAI_BASE_URL, else $OLLAMA_HOST (host:port) + /v1 (load.py)
     base_url: str = ""
     # name of the environment variable that holds the server's API key (never the key itself)
     api_key_env: str = "OPENAI_API_KEY"
@@ -179,7 +180,8 @@ class Settings:
     # half of evals/answers (docs/answers.md): the highest cut that defers at most 10% of
     # answerable questions. MiniLM's scale: with e5 (`multilingual`) it does not apply
     defer_below: float = 0.7
-    # where each value came from (default, profile, shawgpt.toml, env, flag)
+    # where each value came from (default, profile NAME, the user file's path, shawgpt.toml,
+    # env, env OPENAI_BASE_URL, env OLLAMA_HOST, flag)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -4,11 +4,14 @@ vLLM, Ollama, llama.cpp's server and the OpenAI API all answer `POST {base_url}/
 completions`. Up to `batch_size` requests run at once through one pooled client; a 429 or
 5xx answer is retried with exponential backoff (honouring `Retry-After`), and a server that
 is down, slow or answers something else is one clear ModelError. Draft k > 0 is sent with
-`temperature` and `seed` k. It leaves rendering chat templates to the server.
+`temperature` and `seed` k. It leaves rendering chat templates to the server. base_url may
+come from OPENAI_BASE_URL or OLLAMA_HOST (config/load.py); with -v the server, the model and
+each retry are logged.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -24,6 +27,8 @@ RETRIES = 3  # after the first try, for 429 and 5xx answers
 BACKOFF = 0.5  # seconds before the first retry; doubled for each next one
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_STOP = 4  # stop sequences OpenAI's API accepts
+
+_log = logging.getLogger(__name__)
 
 
 class OpenAIGenerator:
@@ -56,7 +61,12 @@ class OpenAIGenerator:
         import os
 
         if not s.base_url or not s.llm_model:
-            raise ConfigError("the openai backend needs --base-url and --model")
+            raise ConfigError("the openai backend needs --base-url and --model (base_url "
+                              "may also come from OPENAI_BASE_URL or OLLAMA_HOST)")
+        _log.info("openai backend: %s at %s (base_url from %s), %d requests at once, key %s",
+                  s.llm_model, s.base_url, s.sources.get("base_url", "default"),
+                  s.batch_size, f"from {s.api_key_env}" if os.environ.get(s.api_key_env)
+                  else f"not set ({s.api_key_env} is empty)")
         name = s.signature.lstrip("-–—~ ").strip()
         stop = [f"–{name}", f"– {name}", f"-{name}", "\nUser:"] if name else ["\nUser:"]
         return cls(s.base_url, s.llm_model, os.environ.get(s.api_key_env, ""),
@@ -86,7 +96,10 @@ class OpenAIGenerator:
             except httpx.HTTPError as exc:
                 raise ModelError(f"cannot reach {self.url}: {exc}") from None
             if resp.status_code in RETRY_STATUSES and attempt < RETRIES:
-                time.sleep(_wait(resp, self.backoff * 2**attempt))
+                wait = _wait(resp, self.backoff * 2**attempt)
+                _log.info("%s answered HTTP %d: retry %d of %d in %.1f s", self.url,
+                          resp.status_code, attempt + 1, RETRIES, wait)
+                time.sleep(wait)
                 continue
             if resp.status_code != 200:
                 raise ModelError(f"{self.url} answered HTTP {resp.status_code}: "
