@@ -242,7 +242,8 @@ def _fill(parts: Parts, table: Table, hashes: list[str], journal: Journal, say: 
                     show()
 
                 for text, rep in zip(group, reply_to(parts, group, say, topics=topics,
-                                                     made=made), strict=True):
+                                                     made=made, command="batch"),
+                                     strict=True):
                     report.generated += 1
                     report.reused += len(todo[text]) - 1
                     record(text, {"reply": rep.reply, "status": rep.status,

@@ -20,6 +20,7 @@ from shawgpt.cli.exits import handled, quiet_warnings, run_and_exit, show_logs
 from shawgpt.cli.exits import json_text as _json
 from shawgpt.cli.exits import shown as _text
 from shawgpt.cli.finetune_review import register_finetune, register_review
+from shawgpt.cli.logs import register as register_logs
 from shawgpt.cli.youtube import register as register_youtube
 from shawgpt.config import load_settings
 from shawgpt.errors import ShawGPTError
@@ -325,6 +326,7 @@ def info(ctx: typer.Context) -> None:
 register_review(app)
 register_finetune(app)
 register_youtube(app)
+register_logs(app)
 
 
 def main() -> None:

@@ -180,6 +180,10 @@ class Settings:
     # half of evals/answers (docs/answers.md): the highest cut that defers at most 10% of
     # answerable questions. MiniLM's scale: with e5 (`multilingual`) it does not apply
     defer_below: float = 0.7
+    # every generated reply (reply, batch, review's regenerations and edits) recorded in
+    # <data_dir>/logs.db with its prompt, model, settings, tokens and seconds, for `shawgpt
+    # logs` (reply/log.py; the newest 10,000 kept); false: nothing is recorded
+    logs: bool = True
     # where each value came from (default, profile NAME, the user file's path, shawgpt.toml,
     # env, env OPENAI_BASE_URL, env OLLAMA_HOST, flag)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)

@@ -7,6 +7,7 @@ retrieval, generation in groups by the backend.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from shawgpt.errors import IndexMissingError
 from shawgpt.index.store import Index, Source
 from shawgpt.index.sync import Progress, SyncOptions, SyncReport, sync_index
 from shawgpt.models.base import Done, Prompt
+from shawgpt.reply import log
 from shawgpt.reply.candidates import Candidate
 from shawgpt.reply.prompts import build_prompt
 from shawgpt.reply.wiring import Parts
@@ -225,17 +227,19 @@ def content_checks(parts: Parts) -> Checks | None:
 
 def reply_to(parts: Parts, comments: Sequence[str], say: Say,
              use_context: bool = True, draft: int = 0,
-             topics: Sequence[str] | None = None, made: Done | None = None) -> list[Reply]:
+             topics: Sequence[str] | None = None, made: Done | None = None,
+             command: str = "reply") -> list[Reply]:
     """A checked reply for every comment, in order (guard.py, content.py): `ok`,
     `needs_review` with reasons, `error`, or `skipped` for an empty comment; with `strict`
     only `ok` keeps text. `drafts` candidates per comment, the best passing one kept, else
     a reply composed from the chunks (drafts.py). `draft` k > 0 asks for alternatives
     sampled from seed k on (models/base.py); `topics`: each comment's video title; `made(i)`
-    as comment i's drafts are written, before the checks (batch's progress)."""
+    as comment i's drafts are written, before the checks (batch's progress); `command`
+    names the caller in the reply log (log.py, with the `logs` setting)."""
     from shawgpt.reply.drafts import expand, settle
     from shawgpt.reply.prompts import bundled_prompts_dir
 
-    s = parts.settings
+    started, s = time.monotonic(), parts.settings
     policy = Policy.from_settings(s)
     checks = content_checks(parts)
     jobs = prepare(parts, comments, say, use_context, topics)
@@ -251,7 +255,9 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
         if made is not None and not left[k // n]:
             made(jobs[k // n].index)
 
+    before = log.tokens(parts.generator) if prompts else None
     raw = parts.generator.generate(prompts, drafted) if prompts else []
+    spent = log.tokens(parts.generator, before) if len(jobs) == 1 else None  # one reply's
     folder = parts.prompts_dir or bundled_prompts_dir()
     replies = [Reply(c, "", "skipped", reasons=["empty comment"]) for c in comments]
     verdicts = [settle(raw[k * n : (k + 1) * n], j.comment, j.prompt, j.sources, policy,
@@ -260,6 +266,10 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
         v, others = offered(parts, j, v, checks, policy, folder) if use_context else (v, [])
         replies[j.index] = Reply(comments[j.index].strip(), v.reply, v.status, j.sources,
                                  reasons=v.reasons, evidence=v.evidence, candidates=others)
+    if s.logs and jobs:
+        took = time.monotonic() - started
+        log.record(s.data_path, [log.entry(s, command, j.prompt, replies[j.index], took,
+                                           spent) for j in jobs])
     return replies
 
 
@@ -300,12 +310,16 @@ def check_reply(parts: Parts, comment: str, text: str, say: Say) -> Reply:
     (the comment's screen, its retrieved context and prompt, the signature), for review."""
     from shawgpt.safety.screen import screen_comment
 
-    s = parts.settings
+    started, s = time.monotonic(), parts.settings
     sc = screen_comment(comment.strip(), s.max_comment_chars)
     found = find_sources(parts, [sc.text], say)[0]
     prompt = build_prompt(sc.text, found, s.template, s.signature, parts.prompts_dir)
     v = review(text, sc.text, prompt, found, Policy.from_settings(s), sc.reasons, edited=True)
-    return Reply(comment.strip(), v.reply, v.status, found, reasons=v.reasons)
+    checked = Reply(comment.strip(), v.reply, v.status, found, reasons=v.reasons)
+    if s.logs:  # a person's text, logged with the prompt a generated reply would have had
+        log.record(s.data_path, [log.entry(s, "review-edit", prompt, checked,
+                                           time.monotonic() - started)])
+    return checked
 
 
 def render_prompts(parts: Parts, texts: Sequence[str], say: Say, use_context: bool = True,

@@ -34,7 +34,8 @@ class Replier:
 
     def regenerate(self, comment: str, draft: int) -> Reply:
         with self._lock:
-            return reply_to(self.parts, [comment], self.messages.append, draft=draft)[0]
+            return reply_to(self.parts, [comment], self.messages.append, draft=draft,
+                            command="review")[0]
 
     def quoted(self, comment: str) -> list[Source] | None:
         """The sources already fetched for a comment, or None (never waits on the model)."""
