@@ -73,8 +73,12 @@ def cache_folder(folder: Path, cache: Path, name: str) -> Path:
         digest.update(f.read(1 << 20))
         f.seek(max(0, size - (1 << 20)))
         digest.update(f.read())
-    label = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name.removeprefix("pypi:")).name) or "model"
-    return cache / "openvino" / f"{label}-{digest.hexdigest()[:12]}-ov{_version()}"
+    return cache / "openvino" / f"{label(name)}-{digest.hexdigest()[:12]}-ov{_version()}"
+
+
+def label(name: str) -> str:
+    """The model's part of its cache folder's name (caches.py tells them apart by it)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name.removeprefix("pypi:")).name) or "model"
 
 
 def _complete(target: Path) -> bool:
