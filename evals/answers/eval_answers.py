@@ -141,7 +141,8 @@ def generate_cmd(args: argparse.Namespace) -> None:
     import time
 
     from shawgpt.answer.select import select
-    from shawgpt.reply.pipeline import prepare, reply_to, term_weights
+    from shawgpt.reply.candidates import term_weights
+    from shawgpt.reply.pipeline import prepare, reply_to
     from shawgpt.safety.content import Embedded
 
     data = args.zh_data_dir if args.zh else args.data_dir
@@ -206,6 +207,20 @@ def score_cmd(args: argparse.Namespace) -> None:
         deferred_un = sum(r["shown"]["origin"] == "defer" for r in un)
         deferred_ans = sum(r["shown"]["origin"] == "defer" for r in ans)
         ok = [r for r in part if r["shown"]["status"] == "ok"]
+        def by(r: dict[str, Any], origin: str) -> dict[str, Any] | None:
+            return next((c for c in [r["shown"], *r["candidates"]]
+                         if c.get("origin") == origin), None)
+
+        for origin in ("writer", "extract"):  # each candidate alone, shown first for all
+            got = [by(r, origin) for r in ans]
+            hits = sum(bool(c and right(r, c)) for r, c in zip(ans, got, strict=True))
+            print(f"{h}: {origin} alone right {wilson(hits, len(ans))} "
+                  f"(it exists for {sum(c is not None for c in got)})")
+        alt = sum(right(r, c) for r in ans
+                  for c in [r["shown"] if r["shown"]["origin"] == "defer"
+                            else by(r, "extract") or r["shown"]])
+        print(f"{h}: extract first (the writer second) would be right first "
+              f"{wilson(alt, len(ans))}")
         print(f"{h}: first draft right {wilson(first, len(ans))}; any candidate right "
               f"{wilson(anyc, len(ans))}; unanswerable deferred {wilson(deferred_un, len(un))};"
               f" answerable wrongly deferred {wilson(deferred_ans, len(ans))}; ok answers "

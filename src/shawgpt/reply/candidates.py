@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from shawgpt.answer.defer import defer
@@ -24,6 +25,7 @@ from shawgpt.answer.extract import extract
 from shawgpt.answer.select import select
 from shawgpt.index.store import Source
 from shawgpt.models.base import Prompt
+from shawgpt.reply.wiring import Parts
 from shawgpt.safety.content import Checks
 from shawgpt.safety.guard import Policy, Verdict, review
 
@@ -88,3 +90,35 @@ def offer(first: Verdict, comment: str, prompt: Prompt, sources: Sequence[Source
             kept.append(c)
     return shown, kept
 
+
+
+def offered(parts: Parts, comment: str, flags: Sequence[str], prompt: Prompt,
+            sources: Sequence[Source], v: Verdict, checks: Checks | None, policy: Policy,
+            folder: Path) -> tuple[Verdict, list[Candidate]]:
+    """A question's reply to show first and its other candidates, per settings; thanks,
+    praise, flagged comments (`flags`) and attacks keep what settle made."""
+    from shawgpt.reply.drafts import voice
+    from shawgpt.reply.languages import reply_language
+    from shawgpt.retrieval.gate import read_comment
+    from shawgpt.safety.language import parse_languages
+
+    s = parts.settings
+    if checks is None or flags or not read_comment(comment)[0] or not v.reply:
+        return v, []
+    language = reply_language(s.reply_language, comment, parse_languages(s.languages))
+    return offer(v, comment, prompt, sources, policy, checks, voice(folder), language,
+                 s.defer_below, term_weights(parts))
+
+
+def term_weights(parts: Parts) -> dict[str, float] | None:
+    """The idf of every term over the index's chunks, for the selector; None without one."""
+    from shawgpt.answer.select import idf_of
+    from shawgpt.retrieval.hybrid import load_corpus
+
+    index = parts.open_index()
+    if index is None:
+        return None
+    corpus = load_corpus(index)
+    if not corpus.idf:
+        corpus.idf.update(idf_of(corpus.terms))
+    return corpus.idf

@@ -19,14 +19,14 @@ from shawgpt.index.store import Index, Source
 from shawgpt.index.sync import Progress, SyncOptions, SyncReport, sync_index
 from shawgpt.models.base import Done, Prompt
 from shawgpt.reply import log
-from shawgpt.reply.candidates import Candidate
+from shawgpt.reply.candidates import Candidate, offered
 from shawgpt.reply.prompts import build_prompt
 from shawgpt.reply.wiring import Parts
 from shawgpt.retrieval.evaluate import Label, Report, score
 from shawgpt.retrieval.retrieve import retrieve
 from shawgpt.safety.content import Checks
 from shawgpt.safety.evidence import Support
-from shawgpt.safety.guard import Policy, Verdict, review
+from shawgpt.safety.guard import Policy, review
 
 Say = Callable[[str], None]
 
@@ -263,7 +263,8 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
     verdicts = [settle(raw[k * n : (k + 1) * n], j.comment, j.prompt, j.sources, policy,
                        j.reasons, checks, folder) for k, j in enumerate(jobs)]
     for j, v in zip(jobs, verdicts, strict=True):
-        v, others = offered(parts, j, v, checks, policy, folder) if use_context else (v, [])
+        v, others = (offered(parts, j.comment, j.reasons, j.prompt, j.sources, v, checks,
+                             policy, folder) if use_context else (v, []))
         replies[j.index] = Reply(comments[j.index].strip(), v.reply, v.status, j.sources,
                                  reasons=v.reasons, evidence=v.evidence, candidates=others)
     if s.logs and jobs:
@@ -271,38 +272,6 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
         log.record(s.data_path, [log.entry(s, command, j.prompt, replies[j.index], took,
                                            spent) for j in jobs])
     return replies
-
-
-def offered(parts: Parts, job: Job, v: Verdict, checks: Checks | None, policy: Policy,
-            folder: Path) -> tuple[Verdict, list[Candidate]]:
-    """A question's reply to show first and its other candidates (reply/candidates.py);
-    thanks, praise, flagged comments and attacks keep what settle made."""
-    from shawgpt.reply.candidates import offer
-    from shawgpt.reply.drafts import voice
-    from shawgpt.reply.languages import reply_language
-    from shawgpt.retrieval.gate import read_comment
-    from shawgpt.safety.language import parse_languages
-
-    s = parts.settings
-    if checks is None or job.reasons or not read_comment(job.comment)[0] or not v.reply:
-        return v, []
-    language = reply_language(s.reply_language, job.comment, parse_languages(s.languages))
-    return offer(v, job.comment, job.prompt, job.sources, policy, checks, voice(folder),
-                 language, s.defer_below, term_weights(parts))
-
-
-def term_weights(parts: Parts) -> dict[str, float] | None:
-    """The idf of every term over the index's chunks, for the selector; None without one."""
-    from shawgpt.answer.select import idf_of
-    from shawgpt.retrieval.hybrid import load_corpus
-
-    index = parts.open_index()
-    if index is None:
-        return None
-    corpus = load_corpus(index)
-    if not corpus.idf:
-        corpus.idf.update(idf_of(corpus.terms))
-    return corpus.idf
 
 
 def check_reply(parts: Parts, comment: str, text: str, say: Say) -> Reply:
