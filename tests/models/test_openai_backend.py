@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 
 from shawgpt.config import load_settings
@@ -34,6 +35,8 @@ class ChatServer(ThreadingHTTPServer):
         self.headers_seen: list[str | None] = []
         self.fail_with = 0  # an HTTP status to answer with instead, when set
         self.fail_first = 0  # answer this many requests with 429 before answering well
+        self.retry_after = ""  # the Retry-After header those 429s carry, when set
+        self.stall_first = 0  # sleep past the client's timeout on this many requests
 
 
 class ChatHandler(BaseHTTPRequestHandler):
@@ -56,8 +59,16 @@ class ChatHandler(BaseHTTPRequestHandler):
         with srv.lock:
             throttled = srv.fail_first > 0
             srv.fail_first -= throttled
+            stalled = srv.stall_first > 0
+            srv.stall_first -= stalled
+        if stalled:
+            time.sleep(0.6)
         if srv.fail_with or throttled:
-            self.send_error(srv.fail_with or 429, "Overloaded")
+            self.send_response(srv.fail_with or 429, "Overloaded")
+            if srv.retry_after:
+                self.send_header("Retry-After", srv.retry_after)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
             return
         user = body["messages"][-1]["content"]
         data = json.dumps({"choices": [{"message": {"content": user[::-1]}}],
@@ -142,6 +153,26 @@ def test_429_and_5xx_are_retried_with_backoff_then_reported(server: ChatServer) 
     assert len(server.bodies) == 3  # two throttled tries, then the answer
     server.fail_first = RETRIES + 1
     with pytest.raises(ModelError, match=r"answered HTTP 429: Overloaded$"):
+        gen.generate([Prompt(user="hi")])
+
+
+def test_retry_after_is_honoured_and_a_timeout_is_retried(server: ChatServer) -> None:
+    from shawgpt.models.openai_llm import RETRIES, OpenAIGenerator
+
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    gen = OpenAIGenerator(url, "tiny", "", 8, concurrency=1, backoff=0.01)
+    server.fail_first, server.retry_after = 1, "0.4"
+    started = time.monotonic()
+    assert gen.generate([Prompt(user="hi")]) == ["ih"]
+    assert time.monotonic() - started >= 0.4  # waited as the server asked, not 0.01 s
+    server.retry_after = ""
+    gen._client.timeout = httpx.Timeout(0.3)
+    server.stall_first = 2  # two tries time out, the third is answered
+    before = len(server.bodies)
+    assert gen.generate([Prompt(user="hi")]) == ["ih"]
+    assert len(server.bodies) - before == 3
+    server.stall_first = RETRIES + 1  # every try times out: one line, bounded tries
+    with pytest.raises(ModelError, match=r"did not answer in time$"):
         gen.generate([Prompt(user="hi")])
 
 

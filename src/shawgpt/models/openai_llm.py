@@ -23,7 +23,7 @@ from shawgpt.models.base import Done, Prompt
 if TYPE_CHECKING:
     from shawgpt.config import Settings
 
-RETRIES = 3  # after the first try, for 429 and 5xx answers
+RETRIES = 3  # after the first try, for 429 and 5xx answers, timeouts and dropped connections
 BACKOFF = 0.5  # seconds before the first retry; doubled for each next one
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_STOP = 4  # stop sequences OpenAI's API accepts
@@ -91,8 +91,18 @@ class OpenAIGenerator:
         for attempt in range(RETRIES + 1):
             try:
                 resp = self._client.post(self.url, json=self.body(prompt))
-            except httpx.TimeoutException:
-                raise ModelError(f"{self.url} did not answer in time") from None
+            except httpx.TransportError as exc:
+                # a timeout or a dropped connection is a busy or restarting server as often
+                # as a dead one: retried like a 503, then one line naming what happened
+                if attempt < RETRIES:
+                    wait = self.backoff * 2**attempt
+                    _log.info("%s: %s: retry %d of %d in %.1f s", self.url,
+                              type(exc).__name__, attempt + 1, RETRIES, wait)
+                    time.sleep(wait)
+                    continue
+                if isinstance(exc, httpx.TimeoutException):
+                    raise ModelError(f"{self.url} did not answer in time") from None
+                raise ModelError(f"cannot reach {self.url}: {exc}") from None
             except httpx.HTTPError as exc:
                 raise ModelError(f"cannot reach {self.url}: {exc}") from None
             if resp.status_code in RETRY_STATUSES and attempt < RETRIES:
