@@ -154,6 +154,8 @@ def generate_cmd(args: argparse.Namespace) -> None:
     qs = questions(args.zh)
     if args.half:
         qs = [q for q in qs if q["half"] == args.half]
+    if args.ids:
+        qs = [q for q in qs if q["id"].startswith(args.ids)]
     done = set()
     if args.out.is_file():
         done = {json.loads(x)["id"] for x in args.out.read_text(encoding="utf-8").splitlines()}
@@ -243,6 +245,7 @@ def main() -> None:
     g.add_argument("--out", type=Path, required=True)
     g.add_argument("--half", choices=("calibrate", "report"))
     g.add_argument("--chunk", type=int, default=16)
+    g.add_argument("--ids", help="only the questions whose id starts with this (zh-c)")
     g.add_argument("--set", action="append", metavar="KEY=VALUE")
     s = sub.add_parser("score")
     s.add_argument("--out", type=Path, required=True)
