@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from shawgpt.index.store import Source
 from shawgpt.retrieval.hybrid import tokenize
@@ -86,8 +86,6 @@ def score(question: str, candidates: Sequence[Candidate], embed: Embed,
     """The candidates with their scores, best first."""
     if not candidates:
         return []
-    from dataclasses import replace
-
     vecs = embed([question, *(c.text for c in candidates)])
     cos = similarities(vecs[:1], vecs[1:])[0]
     terms = tokenize(question)

@@ -94,9 +94,11 @@ def offer(first: Verdict, comment: str, prompt: Prompt, sources: Sequence[Source
 
 def offered(parts: Parts, comment: str, flags: Sequence[str], prompt: Prompt,
             sources: Sequence[Source], v: Verdict, checks: Checks | None, policy: Policy,
-            folder: Path) -> tuple[Verdict, list[Candidate]]:
+            folder: Path, idf: Mapping[str, float] | None = None,
+            ) -> tuple[Verdict, list[Candidate]]:
     """A question's reply to show first and its other candidates, per settings; thanks,
-    praise, flagged comments (`flags`) and attacks keep what settle made."""
+    praise, flagged comments (`flags`) and attacks keep what settle made. `idf`: the
+    index's term weights (term_weights), read once by the caller for all its comments."""
     from shawgpt.reply.drafts import voice
     from shawgpt.reply.languages import reply_language
     from shawgpt.retrieval.gate import read_comment
@@ -107,7 +109,7 @@ def offered(parts: Parts, comment: str, flags: Sequence[str], prompt: Prompt,
         return v, []
     language = reply_language(s.reply_language, comment, parse_languages(s.languages))
     return offer(v, comment, prompt, sources, policy, checks, voice(folder), language,
-                 s.defer_below, term_weights(parts))
+                 s.defer_below, idf)
 
 
 def term_weights(parts: Parts) -> dict[str, float] | None:

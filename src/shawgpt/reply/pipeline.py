@@ -19,7 +19,7 @@ from shawgpt.index.store import Index, Source
 from shawgpt.index.sync import Progress, SyncOptions, SyncReport, sync_index
 from shawgpt.models.base import Done, Prompt
 from shawgpt.reply import log
-from shawgpt.reply.candidates import Candidate, offered
+from shawgpt.reply.candidates import Candidate, offered, term_weights
 from shawgpt.reply.prompts import build_prompt
 from shawgpt.reply.wiring import Parts
 from shawgpt.retrieval.evaluate import Label, Report, score
@@ -262,9 +262,10 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
     replies = [Reply(c, "", "skipped", reasons=["empty comment"]) for c in comments]
     verdicts = [settle(raw[k * n : (k + 1) * n], j.comment, j.prompt, j.sources, policy,
                        j.reasons, checks, folder) for k, j in enumerate(jobs)]
+    idf = term_weights(parts) if use_context and jobs else None  # one index read per call
     for j, v in zip(jobs, verdicts, strict=True):
         v, others = (offered(parts, j.comment, j.reasons, j.prompt, j.sources, v, checks,
-                             policy, folder) if use_context else (v, []))
+                             policy, folder, idf) if use_context else (v, []))
         replies[j.index] = Reply(comments[j.index].strip(), v.reply, v.status, j.sources,
                                  reasons=v.reasons, evidence=v.evidence, candidates=others)
     if s.logs and jobs:
