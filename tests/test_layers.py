@@ -13,13 +13,15 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "shawgpt"
-BASE = ("shawgpt.config", "shawgpt.errors")
+# the base every stage may import: settings, errors and the one sentence splitter
+BASE = ("shawgpt.config", "shawgpt.errors", "shawgpt.text")
 EMBEDDERS = ("shawgpt.models.embed",)
 BELOW_REPLY = BASE + ("shawgpt.models", "shawgpt.index", "shawgpt.retrieval", "shawgpt.safety",
                       "shawgpt.tables", "shawgpt.answer")
 # What each stage may import of shawgpt, besides itself; None: anything but NEVER[stage].
 ALLOWED: dict[str, tuple[str, ...] | None] = {
     "config": ("shawgpt.errors",),
+    "text": ("shawgpt.errors",),
     "models": BASE,
     "index": BASE + EMBEDDERS,
     "retrieval": BASE + EMBEDDERS + ("shawgpt.index",),

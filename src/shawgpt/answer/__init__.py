@@ -8,5 +8,5 @@ fix without inventing content ("The article emphasizes that X" -> "X"). The evid
 generated answer stays in safety/evidence.py, since every check of safety/ reads it.
 
 Imports index (Source), retrieval (its tokenizer), safety (text primitives), models.base,
-config and errors; never reply, batch, review, voice, youtube or the command line.
+text, config and errors; never reply, batch, review, voice, youtube or the command line.
 """

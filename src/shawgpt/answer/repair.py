@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from shawgpt.text import joined, sentences
+
 _VERBS = (r"(?:emphasi[sz]es|mentions|states|explains|notes|says|suggests|highlights|"
           r"discusses|points out|describes|shows|argues|recommends|stresses|indicates)")
 # "The article emphasizes that X" / "In the article, X" / "According to the article, X";
@@ -63,9 +65,9 @@ def repair(body: str) -> str:
     """`body` with the article's frame dropped and the creator in the first person; sentences
     keep their claims word for word."""
     out = []
-    for sentence in re.split(r"(?<=[.!?])\s+", body.strip()):
+    for sentence in sentences(body):
         s = _FRAME.sub("", sentence, count=1)
         s = _THIRD.sub(_third, s)
         s = re.sub(r"(^|[.!?]\s+)(me|my)\b", lambda m: m.group(1) + m.group(2).capitalize(), s)
         out.append(_capital(s.strip()) if s.strip() else s)
-    return " ".join(p for p in out if p)
+    return joined(out)

@@ -6,6 +6,6 @@ prompts.py renders the templates in prompts/ (examples.py picks the creator's pa
 most like the comment for them); candidates.py offers a question's other replies (the
 article's own sentences, an honest deferral: answer/); wiring.py builds the embedder, store
 and generator from the settings, the one place that does; log.py records every reply
-generated (`shawgpt logs`). Imports models, index, retrieval, safety, answer, tables, config
-and errors; never voice, batch, review, youtube or the command line.
+generated (`shawgpt logs`). Imports models, index, retrieval, safety, answer, tables, text,
+config and errors; never voice, batch, review, youtube or the command line.
 """

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shawgpt.tables.pairs import Pairs
+from shawgpt.text import joined, sentences
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
 SAME = 0.97  # cosine at which a pair's comment is the comment itself
 MAX_CHARS = 320  # longest example reply, cut at a sentence end
 _LINK = re.compile(r"https?://|www\.|\b\w+\.(?:com|org|io|net|ai)\b", re.I)
-_END = re.compile(r"(?<=[.!?])\s+")
 # "Hi Momomt," / "Thanks Sean!": a model copies the name into a reply to someone else.
 _NAMED = re.compile(r"\b(hi|hey|hello|thanks|thank you)\s+[A-Z][\w-]+(?=\s*[,!.])", re.I)
 
@@ -36,13 +36,12 @@ def _norm(text: str) -> str:
 def shorten(reply: str, cap: int = MAX_CHARS) -> str:
     """The reply without the viewer's name, its first sentences within `cap` characters (the
     first alone if it is longer)."""
-    kept = ""
-    reply = _NAMED.sub(lambda m: m.group(1), reply)
-    for sentence in _END.split(reply.strip()):
-        if kept and len(kept) + 1 + len(sentence) > cap:
+    kept: list[str] = []
+    for sentence in sentences(_NAMED.sub(lambda m: m.group(1), reply)):
+        if kept and len(joined([*kept, sentence])) > cap:
             break
-        kept = f"{kept} {sentence}".strip()
-    return kept
+        kept.append(sentence)
+    return joined(kept)
 
 
 @dataclass

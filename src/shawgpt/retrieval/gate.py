@@ -32,6 +32,7 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass
 
 from shawgpt.retrieval.hybrid import HAN
+from shawgpt.text import sentences
 
 _GREETING = re.compile(
     r"^\s*(?:hi|hello|hey|dear|yo|greetings|good (?:morning|evening|afternoon))\b"
@@ -78,7 +79,10 @@ _ZH_PRAISE = re.compile(
     r"收藏|支持|辛苦|讲得好|讲的好|讲得真|清楚|清晰|优秀|精彩|有用|实用|佩服|大佬|宝藏")
 # a quotation of three words or more is the video's words, not the commenter's remark
 _QUOTED = re.compile(r"[\"“”]([^\"“”]{1,500})[\"“”]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？；])|\n+|\.{2,}|…|\s+-\s+")
+# A comment's fragments break where a sentence does and also at a line break, "…", "..",
+# " - " and "；": commenters run remarks together with these ("great video... how do I pick
+# k"), and a question word after one starts a question as it would after a full stop.
+_FRAGMENT_END = re.compile(r"(?<=[；])|\n+|\.{2,}|…|\s+-\s+")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _HAN_CHAR = re.compile(f"[{HAN}]")
 
@@ -100,8 +104,11 @@ def _drop_quotation(m: re.Match[str]) -> str:
     return " " if len(m.group(1).split()) >= 3 else m.group(0)
 
 
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+def fragments(text: str) -> list[str]:
+    """The comment's sentences (shawgpt.text), each split further at _FRAGMENT_END; the
+    line breaks go first, as sentences() reads a single one as a space."""
+    return [s for part in _FRAGMENT_END.split(text) if part and part.strip()
+            for s in sentences(part)]
 
 
 def is_question(sentence: str) -> bool:
@@ -115,8 +122,9 @@ def is_praise(sentence: str) -> bool:
 
 
 def read_comment(comment: str) -> tuple[bool, bool]:
-    """(asks something, is thanks or praise): any sentence a question; else any praise."""
-    parts = [s for s in re.split(r"(?<=[.!?])\s+|(?<=[。！？；])", comment) if s]
+    """(asks something, is thanks or praise): any sentence a question; else any praise.
+    It reads whole sentences, not classify's finer fragments."""
+    parts = sentences(comment)
     question = any(is_question(s) for s in parts)
     return question, not question and any(is_praise(s) for s in parts)
 
@@ -129,7 +137,7 @@ def classify(
 ) -> Verdict:
     """Needs context or not. `tokenize` turns text into the terms the two sets hold:
     `discussed` (terms an article dwells on) and `specific` (terms few articles use)."""
-    parts = sentences(comment)
+    parts = fragments(comment)
     if not parts:
         return Verdict(False, "empty")
     if any(is_question(s) for s in parts):
@@ -139,7 +147,7 @@ def classify(
     ):
         return Verdict(True, "remark")  # a bare term such as "sym4" or "GES algorithm"
     praised = any(is_praise(s) for s in parts)
-    for s in sentences(_QUOTED.sub(_drop_quotation, comment)):
+    for s in fragments(_QUOTED.sub(_drop_quotation, comment)):
         if is_praise(s):
             continue
         terms = set(tokenize(s))

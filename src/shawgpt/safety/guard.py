@@ -79,7 +79,11 @@ _PRAISE = re.compile(
     r"addicted|inspiring|appreciated?|kudos|bravo|legend|wow|superb|perfect|gem)\b",
     re.I,
 )
-_SENTENCE_END = re.compile(r"[.!?…](?:[\"')\]]*)(?=\s|$)")
+# Where fit_length may cut: its own pattern, not shawgpt.text's sentences, as the cut needs
+# offsets in the reply as written (line breaks kept), but the same ends: not "i.e.", "e.g.",
+# "vs.", "cf." or "et al.", and 。！？ with no space after.
+_SENTENCE_END = re.compile(r"(?<!\bi\.e)(?<!\be\.g)(?<!\bvs)(?<!\bcf)(?<!\bal)[.!?…](?:[\"')\]]*)"
+                           r"(?=\s|$)|[。！？][”」』）]?")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from shawgpt.text import sentences
+
 ATTACK = "attack:"
 
 # Zero-width and bidirectional characters, and Latin look-alikes, folded before comparing.
@@ -117,7 +119,7 @@ def _echo(reply: str, comment: str, n: int = 8) -> str:
     """A run of `n` words of a comment sentence that tells the model what to write."""
     words = re.findall(r"[\w']+", reply)
     grams = {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
-    for sentence in re.split(r"(?<=[.!?\n])\s+", comment):
+    for sentence in sentences(comment):
         if not _IMPERATIVE.match(sentence):  # a question that says "put" tells nobody
             continue
         own = re.findall(r"[\w']+", fold(sentence))

@@ -1,9 +1,10 @@
 """Text: the sentences, words and similarities every reply check reads a text by.
 
-Sentences split as a reader would (not at "i.e." or "e.g.", a PDF heading on its own),
-content words (no stop words, a crude stem), the thanks and acknowledgements a sentence can
-carry, the sentences that state something, and cosines of embedding vectors (numpy, so
-safety imports no model). It leaves the checks themselves to content.py and fit.py.
+Sentences are shawgpt.text's one splitter (not at "i.e." or "e.g.", a PDF heading on its
+own, 。！？), re-exported for the checks; content words (no stop words, a crude stem), the
+thanks and acknowledgements a sentence can carry, the sentences that state something, and
+cosines of embedding vectors (numpy, so safety imports no model). It leaves the checks
+themselves to content.py and fit.py.
 """
 
 from __future__ import annotations
@@ -12,15 +13,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-# A full stop ends a sentence unless it ends "i.e.", "e.g.", "vs.", "cf." or "et al." (a quote
-# cut there reads as broken: "values far from the center (i.e."); 。！？ end one with no space.
-_SENTENCE = re.compile(r"(?<=[.!?…])(?<!\bi\.e\.)(?<!\be\.g\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bal\.)"
-                       r"[\"')\]]*\s+|\n\s*\n\s*|\n(?=\s*(?:[-*•]|\d+[.)])\s)|"
-                       # Chinese and Japanese end a sentence with 。！？ and no space after
-                       r"(?<=[。！？])[”」』）]*\s*")
-# A PDF heading: a short capitalised line with no punctuation, the next line starting anew.
-_HEADING = re.compile(
-    r"^([A-Z\"“][\w’'&/()\"“”-]*:?(?:[ \t]+[\w’'&/()\"“”-]+){0,7})[ \t]*\n(?=[A-Z])", re.M)
+from shawgpt.text.sentences import sentences
+
+__all__ = ["ACK", "HAN", "claims", "content_words", "cosine", "is_han", "sentences",
+           "similarities", "stem", "words"]
+
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.U)
 ACK = re.compile(
     r"\b(?:thanks?|thank you|thx|glad|happy|pleasure|appreciate\w*|kind words|means a lot|"
@@ -42,14 +39,6 @@ _STOP_WORDS = (
     "i'm you're that's"
 )
 _STOP = set(_STOP_WORDS.split())
-
-
-def sentences(text: str) -> list[str]:
-    """Sentences; a single line break (a PDF's wrapped line) is a space, a blank line, a list
-    item or a heading line starts a new one (a heading is a sentence of its own, so it is
-    never glued to the first sentence under it)."""
-    text = _HEADING.sub(lambda m: f"\n\n{m.group(1)}\n\n", text)
-    return [re.sub(r"\s+", " ", s).strip() for s in _SENTENCE.split(text) if s and s.strip()]
 
 
 def words(text: str) -> list[str]:
