@@ -82,8 +82,8 @@ def main() -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from shawgpt.config import load_settings
+    from shawgpt.models.engine.build import engine_source, load_pipeline
     from shawgpt.models.local_llm import base_path
-    from shawgpt.models.openvino_llm import engine_source, load_pipeline
     from shawgpt.reply.pipeline import render_prompts, run_index
     from shawgpt.reply.wiring import build
 

@@ -9,7 +9,7 @@
    + retrieval, generator load, generation), with whether torch was imported at all.
 3. `--batch-check N`: N real prompts generated as one list and one by one, under the CPU
    plugin's default arithmetic and under the exact settings the backend uses
-   (openvino_llm.EXACT): how many replies are identical, and tokens/s of each way.
+   (engine.build.EXACT): how many replies are identical, and tokens/s of each way.
 4. Agreement: greedy replies of the engine against transformers on the de-quantized model
    for `--agreement` real comments (prompts with their real retrieved context): in how many
    the first 20 tokens are identical; the replies are written to bench-results/ to read.
@@ -112,13 +112,8 @@ def batch_check(work: Path, n: int) -> dict[str, object]:
     import openvino_genai
 
     from shawgpt.config import load_settings
-    from shawgpt.models.openvino_llm import (
-        EXACT,
-        KV_CACHE_GB,
-        OpenVINOGenerator,
-        cache_folder,
-        engine_source,
-    )
+    from shawgpt.models.engine.build import EXACT, KV_CACHE_GB, cache_folder, engine_source
+    from shawgpt.models.openvino_llm import OpenVINOGenerator
     from shawgpt.reply.pipeline import prepare
     from shawgpt.reply.wiring import build
 

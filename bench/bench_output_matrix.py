@@ -145,7 +145,7 @@ def speed(folder: Path, text: str) -> dict[str, float]:
 def greedy(folder: Path, texts: list[str], tokens: int) -> list[list[int]]:
     import openvino_genai as og
 
-    from shawgpt.models.openvino_llm import EXACT
+    from shawgpt.models.engine.build import EXACT
 
     sc = og.SchedulerConfig()
     sc.cache_size = 2
@@ -168,7 +168,7 @@ def main() -> int:
     import openvino as ov
 
     from shawgpt.config import load_settings
-    from shawgpt.models.openvino_llm import cache_folder, engine_source
+    from shawgpt.models.engine.build import cache_folder, engine_source
 
     s = load_settings({})
     base = cache_folder(engine_source(s.llm_model, s.cache_path), s.cache_path)

@@ -184,7 +184,7 @@ def main() -> None:
         return
     from shawgpt.config import load_settings
     from shawgpt.models.catalog import known, materialize
-    from shawgpt.models.openvino_llm import EXACT, cache_folder
+    from shawgpt.models.engine.build import EXACT, cache_folder
 
     work = Path(tempfile.mkdtemp(prefix="bench-peer-"))
     os.symlink(REAL / "articles", work / "articles")

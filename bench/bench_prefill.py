@@ -32,7 +32,8 @@ def measure(chunk: int, data: Path, cache_dir: str) -> dict[str, object]:
 
     from shawgpt.config import load_settings
     from shawgpt.models.base import stop_strings
-    from shawgpt.models.openvino_llm import OpenVINOGenerator, cache_folder, engine_source
+    from shawgpt.models.engine.build import cache_folder, engine_source
+    from shawgpt.models.openvino_llm import OpenVINOGenerator
     from shawgpt.reply.pipeline import prepare
     from shawgpt.reply.wiring import build
 

@@ -1,4 +1,5 @@
-"""The folder tree is the flow: each stage imports only the stages its __init__ names.
+"""The folder tree is the flow: each stage imports only the stages its __init__ names, and
+a folder inside a stage (models/engine) only what its own __init__ names.
 
 Read from the source with ast (nothing is imported), so a new import that runs from a lower
 stage up to a higher one fails here with the file and the module it named, and so does any
@@ -39,6 +40,14 @@ ALLOWED: dict[str, tuple[str, ...] | None] = {
     "youtube": BELOW_REPLY + ("shawgpt.reply", "shawgpt.batch"),
     "cli": None,  # the top: anything
 }
+# A folder inside a stage: what it may import of shawgpt, besides itself (a narrower rule
+# than its stage's, which holds for it too).
+INSIDE: dict[str, tuple[str, ...]] = {
+    # the engine sits under the backends that use it (generate, openvino_llm, …): it builds
+    # from the model files and imports none of them
+    "models/engine": ("shawgpt.errors", "shawgpt.models.adapters", "shawgpt.models.catalog",
+                      "shawgpt.models.local_llm"),
+}
 
 
 def shawgpt_imports(path: Path) -> list[str]:
@@ -69,7 +78,7 @@ def test_no_module_lies_loose_at_the_top() -> None:
 def test_stage_imports_only_what_its_init_names(stage: str) -> None:
     allowed = ALLOWED[stage]
     wrong = []
-    for path in sorted((SRC / stage).glob("*.py")):
+    for path in sorted((SRC / stage).rglob("*.py")):
         for module in shawgpt_imports(path):
             if allowed is None or under(module, (f"shawgpt.{stage}",)):
                 continue
@@ -78,13 +87,31 @@ def test_stage_imports_only_what_its_init_names(stage: str) -> None:
     assert wrong == []
 
 
+@pytest.mark.parametrize("folder", sorted(INSIDE))
+def test_a_folder_inside_a_stage_imports_only_what_its_init_names(folder: str) -> None:
+    own = "shawgpt." + folder.replace("/", ".")
+    wrong = [f"{path.relative_to(SRC)} imports {module}"
+             for path in sorted((SRC / folder).rglob("*.py"))
+             for module in shawgpt_imports(path)
+             if not under(module, (own,) + INSIDE[folder])]
+    assert wrong == []
+
+
+def test_the_engine_rule_names_no_backend() -> None:
+    backends = ("shawgpt.models.generate", "shawgpt.models.openvino_llm",
+                "shawgpt.models.transformers_llm", "shawgpt.models.openai_llm")
+    assert not any(under(b, INSIDE["models/engine"]) for b in backends)
+
+
 def test_every_stage_is_a_folder_in_the_table() -> None:
     folders = {p.parent.name for p in SRC.glob("*/__init__.py")}
     assert folders == set(ALLOWED)
+    inside = {p.parent.relative_to(SRC).as_posix() for p in SRC.glob("*/*/__init__.py")}
+    assert inside == set(INSIDE)
 
 
 def test_every_stage_says_what_it_does_and_must_not_import() -> None:
-    for stage in ALLOWED:
+    for stage in (*ALLOWED, *INSIDE):
         doc = ast.get_docstring(ast.parse((SRC / stage / "__init__.py").read_text()))
         assert doc and "never" in doc, stage
 

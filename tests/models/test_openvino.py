@@ -1,6 +1,6 @@
 """The local engine (OpenVINO GenAI) on the real SmolLM2 GGUF: replies, drafts, its cache,
 bad model files, and the models it hands to transformers (other formats). Its weights and
-adapters: test_openvino_weights.py."""
+adapters (models/engine/weights.py): test_openvino_weights.py."""
 
 from __future__ import annotations
 
@@ -13,15 +13,10 @@ import pytest
 
 from shawgpt.config import load_settings
 from shawgpt.errors import ModelError
+from shawgpt.models.engine.build import FORMAT, PARTS, cache_folder, load_pipeline
 from shawgpt.models.generate import make_generator
 from shawgpt.models.local_llm import cached_gguf, gguf_in_package
-from shawgpt.models.openvino_llm import (
-    FORMAT,
-    PARTS,
-    OpenVINOGenerator,
-    cache_folder,
-    load_pipeline,
-)
+from shawgpt.models.openvino_llm import OpenVINOGenerator
 from shawgpt.reply.prompts import build_prompt
 
 pytestmark = pytest.mark.slow
@@ -84,7 +79,7 @@ def test_the_converted_model_is_cached_and_a_damaged_cache_rebuilt(tmp_path: Pat
 
 
 def test_two_processes_building_the_cache_at_once_both_succeed(tmp_path: Path) -> None:
-    code = ("import sys; from pathlib import Path; from shawgpt.models.openvino_llm import "
+    code = ("import sys; from pathlib import Path; from shawgpt.models.engine.build import "
             "load_pipeline; load_pipeline(Path(sys.argv[1]), Path(sys.argv[2])); print('ok')")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(BASE), str(tmp_path)],
                               stdout=subprocess.PIPE, text=True) for _ in range(2)]

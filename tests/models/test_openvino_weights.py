@@ -11,9 +11,10 @@ import pytest
 
 from shawgpt.config import load_settings
 from shawgpt.errors import ModelError
+from shawgpt.models.engine.build import cache_folder, load_pipeline
 from shawgpt.models.generate import make_generator
 from shawgpt.models.local_llm import cached_gguf, gguf_in_package
-from shawgpt.models.openvino_llm import OpenVINOGenerator, cache_folder, load_pipeline
+from shawgpt.models.openvino_llm import OpenVINOGenerator
 from shawgpt.reply.prompts import build_prompt
 
 pytestmark = pytest.mark.slow
@@ -154,7 +155,7 @@ def test_exact_q4_k_zero_points_give_back_the_weights_the_file_defines() -> None
     from gguf.quants import dequantize
 
     from shawgpt.models.catalog import CATALOG, materialize, release
-    from shawgpt.models.openvino_weights import _zero_points
+    from shawgpt.models.engine.weights import _zero_points
 
     k = CATALOG["qwen2.5-coder-1.5b"]
     try:
@@ -186,7 +187,7 @@ def test_q6_k_scales_are_what_the_file_defines_so_adapters_find_their_projection
     from gguf.quants import dequantize
 
     from shawgpt.models.catalog import CATALOG, materialize, release
-    from shawgpt.models.openvino_weights import _zero_points
+    from shawgpt.models.engine.weights import _zero_points
 
     k = CATALOG["qwen2.5-coder-1.5b"]
     try:

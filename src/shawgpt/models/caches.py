@@ -4,7 +4,7 @@ use, and removing the rest (`shawgpt cache`).
 The cache folder (`cache_dir`, else ~/.cache/shawgpt) holds:
 
 - `openvino/<gguf stem>-<size>-ov<engine version>-x2`: a generator converted for OpenVINO
-  GenAI (openvino_llm.cache_folder), and `…-lora-<hash>` beside it for each adapter put on
+  GenAI (engine.build.cache_folder), and `…-lora-<hash>` beside it for each adapter put on
   it; folders without `-x2` are an older format the engine no longer reads.
 - `openvino/<model>-<hash>-ov<version>`: an embedding model converted for OpenVINO
   (openvino_embed.cache_folder).
@@ -138,8 +138,9 @@ def used(s: Settings) -> tuple[set[Path], list[str]]:
 
 def _generator(s: Settings, exact: set[Path], keep: list[str]) -> None:
     from shawgpt.models.adapters import content_hash, resolve_adapter
+    from shawgpt.models.engine.build import cache_folder, engine_source
+    from shawgpt.models.engine.weights import NotForEngine
     from shawgpt.models.local_llm import converted_folder, gguf_size
-    from shawgpt.models.openvino_llm import NotForEngine, cache_folder, engine_source
 
     cache = s.cache_path
     try:

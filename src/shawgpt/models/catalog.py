@@ -14,7 +14,7 @@ them:
 - hub: the same file from its hub repository at a pinned revision, checked against the
   same hash, for a user who has a hub and not the packages.
 
-The engine converts the file once (openvino_llm.py); after that `release` removes the
+The engine converts the file once (engine/build.py); after that `release` removes the
 assembled copy, so the disk holds the parts and the engine's cache, not a third copy. The
 file is assembled again (~10 s) only when something must read it (an adapter's build, the
 transformers backend). It leaves conversion and loading to the backends.

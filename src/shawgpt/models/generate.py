@@ -33,7 +33,9 @@ def local_backend(s: Settings) -> Generator:
     """OpenVINO GenAI when it can take the model, else transformers (and say so)."""
     import importlib.util
 
-    from shawgpt.models.openvino_llm import NotForEngine, OpenVINOGenerator, engine_source
+    from shawgpt.models.engine.build import engine_source
+    from shawgpt.models.engine.weights import NotForEngine
+    from shawgpt.models.openvino_llm import OpenVINOGenerator
 
     try:
         source = engine_source(s.llm_model, s.cache_path)

@@ -79,7 +79,8 @@ class Parts:
             return True
         if self.settings.backend != "local":
             return False
-        from shawgpt.models.openvino_llm import NotForEngine, engine_source
+        from shawgpt.models.engine.build import engine_source
+        from shawgpt.models.engine.weights import NotForEngine
 
         try:
             engine_source(self.settings.llm_model, self.settings.cache_path)

@@ -17,7 +17,7 @@ projection becomes y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ with A and B in f32, so the 
 not re-quantized and the adapter is exactly what peft computes. The engine's nodes have no
 names, so each MatMul's projection is found by its weights: every row of its u4 scales
 is looked up in the GGUF, which also gives the engine's row order (it undoes llama.cpp's
-q/k permutation). It leaves building and caching the folders to openvino_llm.py, and
+q/k permutation). It leaves building and caching the folders to build.py, and
 adapters with DoRA, whole trained modules or other targets to transformers (NotForEngine).
 """
 
