@@ -38,3 +38,8 @@ class ModelError(ShawGPTError):
 
 class LockError(ShawGPTError):
     """Another process holds the index lock."""
+
+
+class ServeError(ShawGPTError):
+    """`shawgpt serve` cannot start: another server runs for this data folder, or the
+    socket cannot be made."""

@@ -22,6 +22,7 @@ from shawgpt.cli.exits import shown as _text
 from shawgpt.cli.finetune_review import register_finetune, register_review
 from shawgpt.cli.logs import register as register_logs
 from shawgpt.cli.models import register as register_models
+from shawgpt.cli.serve import register as register_serve
 from shawgpt.cli.youtube import register as register_youtube
 from shawgpt.config import load_settings
 from shawgpt.errors import ShawGPTError
@@ -329,6 +330,7 @@ register_finetune(app)
 register_youtube(app)
 register_logs(app)
 register_models(app)
+register_serve(app)
 
 
 def main() -> None:

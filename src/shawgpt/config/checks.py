@@ -31,6 +31,8 @@ def validate(s: Settings) -> None:
         )
     if s.template not in ("chat", "inst"):
         raise ConfigError(f"template must be 'chat' or 'inst', got {s.template!r}")
+    if s.serve not in ("use", "auto", "off"):
+        raise ConfigError(f"serve must be 'use', 'auto' or 'off', got {s.serve!r}")
     if s.dtype not in ("float32", "int8"):
         raise ConfigError(f"dtype must be 'float32' or 'int8', got {s.dtype!r}")
     if s.pdf_reader not in PDF_READERS:

@@ -184,6 +184,12 @@ class Settings:
     # <data_dir>/logs.db with its prompt, model, settings, tokens and seconds, for `shawgpt
     # logs` (reply/log.py; the newest 10,000 kept); false: nothing is recorded
     logs: bool = True
+    # a warm engine (`shawgpt serve`, models/server.py): "use" one running for this data
+    # folder and these generation settings, else generate in-process as always; "auto" also
+    # starts one (it exits after 5 idle minutes) when none runs; "off" never looks for one.
+    # Not "auto" by default: on 2 cores a background engine holding ~1.5 GB competes with the
+    # next job, and scripts and CI should not leave processes behind unasked
+    serve: str = "use"
     # where each value came from (default, profile NAME, the user file's path, shawgpt.toml,
     # env, env OPENAI_BASE_URL, env OLLAMA_HOST, flag)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)

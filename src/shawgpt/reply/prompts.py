@@ -35,10 +35,20 @@ _CONTROL = re.compile(
 )
 
 
-@cache
+_CANARY: dict[str, str] = {}
+
+
 def process_canary() -> str:
     """A random token, new for every process, that no reply should ever contain."""
-    return f"ref-{secrets.token_hex(5)}"
+    return _CANARY.setdefault("token", f"ref-{secrets.token_hex(5)}")
+
+
+def share_canary(token: str) -> None:
+    """Take a warm server's token instead (reply/wiring.py): this process's system prompts
+    are then the very ones the server's engine holds in its prefix cache. It is as secret
+    there, behind a socket only this user may open."""
+    if token:
+        _CANARY["token"] = token
 
 
 def bundled_prompts_dir() -> Path:

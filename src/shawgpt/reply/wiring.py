@@ -50,6 +50,8 @@ class Parts:
         if self._generator is None:
             if self._loading is None:
                 self.preload_generator()
+            if self._generator is not None:  # a warm server's
+                return self._generator
             assert self._loading is not None
             self._generator = self._loading.result()  # re-raises a loading error here
         return self._generator
@@ -60,6 +62,9 @@ class Parts:
         if self._generator is None and self._loading is None:
             from shawgpt.models.generate import make_generator
 
+            self._generator = self._warm_server()
+            if self._generator is not None:
+                return
             if self._needs_transformers():
                 # transformers resolves its names lazily and not thread-safely: a name asked
                 # for from two threads at once can fail ("cannot import name 'AutoModel'").
@@ -73,6 +78,31 @@ class Parts:
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-generator")
             self._loading = pool.submit(make_generator, self.settings)
             pool.shutdown(wait=False)
+
+    def _warm_server(self) -> Generator | None:
+        """The `shawgpt serve` of this data folder when one runs on these generation settings
+        (`serve` setting; models/remote.py says why it is not used when it is not)."""
+        s = self.settings
+        if s.serve == "off" or s.backend == "openai":
+            return None
+        from shawgpt.models.generate import make_generator
+        from shawgpt.models.remote import find_server, note
+        from shawgpt.reply.prompts import share_canary
+
+        remote = find_server(s, lambda: make_generator(s))
+        if remote is None and s.serve == "auto":
+            from shawgpt.reply.serve import AUTO_IDLE_MINUTES, start_server
+
+            note(f"starting a server for {s.data_path} (serve = \"auto\"; it stops after "
+                 f"{AUTO_IDLE_MINUTES:g} idle minutes)")
+            if start_server(s):
+                remote = find_server(s, lambda: make_generator(s))
+            else:
+                note(f"the server did not start (see {s.data_path / 'serve.log'}); "
+                     f"generating in-process")
+        if remote is not None:
+            share_canary(remote.canary)
+        return remote
 
     def _needs_transformers(self) -> bool:
         if self.settings.backend == "transformers":
