@@ -23,8 +23,9 @@ pytestmark = [
 
 def test_index_real_pdfs_and_reply_to_real_comments(tmp_path: Path, embedder) -> None:
     settings = load_settings(
-        {"articles_dir": str(SHARED / "articles"), "data_dir": str(tmp_path / "data"),
-         "max_new_tokens": 40},
+        # the tiny profile, as its checks below expect (env={} would give the 1.5B default)
+        {"profile": "tiny", "articles_dir": str(SHARED / "articles"),
+         "data_dir": str(tmp_path / "data"), "max_new_tokens": 40},
         env={},
     )
     parts = build(settings)

