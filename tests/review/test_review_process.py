@@ -13,7 +13,7 @@ import sys
 import termios
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,12 +34,15 @@ def out(isolated: Path) -> Path:
 class Terminal:
     """`shawgpt review` running on a pty of the given size; keys are written as typed."""
 
+    started: list[subprocess.Popen[bytes]] = []  # killed after each test, failed or not
+
     def __init__(self, args: list[str], cwd: Path, size: tuple[int, int] = (100, 30)) -> None:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
         env = {**os.environ, "TERM": "xterm-256color"}
         self.proc = subprocess.Popen([SHAWGPT, *args], stdin=slave, stdout=slave,
                                      stderr=slave, cwd=cwd, env=env, start_new_session=True)
+        Terminal.started.append(self.proc)
         os.close(slave)
         self.master, self.screen = master, bytearray()
         threading.Thread(target=self._read, daemon=True).start()  # a full pty would block it
@@ -63,6 +66,17 @@ class Terminal:
 
     def type(self, key: str) -> None:
         os.write(self.master, key.encode())
+
+
+@pytest.fixture(autouse=True)
+def no_review_left_running() -> Iterator[None]:
+    """A test that fails while the screen runs must not leave it spinning on its pty."""
+    yield
+    while Terminal.started:
+        proc = Terminal.started.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def decisions_on_disk(out: Path) -> list[dict[str, object]]:
