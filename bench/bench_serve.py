@@ -78,6 +78,8 @@ def main() -> None:
     for line in server.stderr:
         if "serving" in line:
             break
+    else:
+        raise SystemExit(f"the server did not start (exit {server.wait()})")
     add("server start (load + system prompt)", time.perf_counter() - start)
     try:
         for _ in range(args.runs):
