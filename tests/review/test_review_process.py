@@ -39,7 +39,9 @@ class Terminal:
     def __init__(self, args: list[str], cwd: Path, size: tuple[int, int] = (100, 30)) -> None:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
-        env = {**os.environ, "TERM": "xterm-256color"}
+        # the pty's size, not COLUMNS/LINES a runner (pytest-xdist) may have set
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        env["TERM"] = "xterm-256color"
         self.proc = subprocess.Popen([SHAWGPT, *args], stdin=slave, stdout=slave,
                                      stderr=slave, cwd=cwd, env=env, start_new_session=True)
         Terminal.started.append(self.proc)
