@@ -46,7 +46,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     took = time.perf_counter() - start
-    if done.returncode not in (0,):
+    if done.returncode != 0:
         raise SystemExit(f"{cmd[3:]} failed: {done.stderr.strip()[-400:]}")
     return took
 

@@ -5,6 +5,7 @@ uses it, and SIGTERM stops it and removes its socket). Tiny profile (SmolLM2-135
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -63,7 +64,7 @@ def test_kill_9_of_the_server_in_mid_reply_loses_no_reply(tmp_path: Path) -> Non
         assert isinstance(remote, RemoteGenerator)
         prompts = [build_prompt(c, [], "chat", s.signature, canary=remote.canary)
                    for c in ("Thanks!", "What is a wavelet?", "How do I start with AI?")]
-        prompts[0] = type(prompts[0])(**{**prompts[0].__dict__, "max_new_tokens": 2})
+        prompts[0] = dataclasses.replace(prompts[0], max_new_tokens=2)
         told: list[int] = []
 
         def done(k: int) -> None:

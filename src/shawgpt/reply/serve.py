@@ -18,11 +18,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from shawgpt.config import Settings
 from shawgpt.errors import ServeError
-from shawgpt.models.base import Prompt
 from shawgpt.models.remote import GENERATION_KEYS, ServerGone, hello, identity, socket_path
 from shawgpt.reply.prompts import build_prompt, process_canary
 
@@ -49,7 +49,7 @@ def run_server(s: Settings, idle_minutes: float, log: Callable[[str], None]) -> 
     canary = process_canary()
     folder = Path(s.prompts_dir) if s.prompts_dir else None
     warm = build_prompt("Thanks!", [], s.template, s.signature, folder, canary=canary)
-    generator.generate([Prompt(**{**warm.__dict__, "max_new_tokens": 1})])
+    generator.generate([replace(warm, max_new_tokens=1)])
     log(f"loaded {generator.name} and its system prompt in {time.monotonic() - started:.1f} s")
     said = {"identity": identity(s), "pid": os.getpid(), "canary": canary,
             "name": generator.name, "settings": {k: getattr(s, k) for k in GENERATION_KEYS}}

@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable, Container
 from dataclasses import dataclass
 
-from shawgpt.retrieval.hybrid import HAN
+from shawgpt.retrieval.hybrid import HAN_CHAR
 from shawgpt.text import sentences
 
 _GREETING = re.compile(
@@ -84,7 +84,6 @@ _QUOTED = re.compile(r"[\"“”]([^\"“”]{1,500})[\"“”]")
 # k"), and a question word after one starts a question as it would after a full stop.
 _FRAGMENT_END = re.compile(r"(?<=[；])|\n+|\.{2,}|…|\s+-\s+")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_HAN_CHAR = re.compile(f"[{HAN}]")
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ class Verdict:
 
 def _words(text: str) -> int:
     """Words, a Chinese word taken as two characters (Chinese has no spaces to count)."""
-    return len(_WORD.findall(text.lower())) + (len(_HAN_CHAR.findall(text)) + 1) // 2
+    return len(_WORD.findall(text.lower())) + (len(HAN_CHAR.findall(text)) + 1) // 2
 
 
 def _drop_quotation(m: re.Match[str]) -> str:

@@ -46,7 +46,7 @@ _ZH = """的 了 是 在 和 与 或 也 都 就 还 又 很 我 你 他 她 它
 主 视频 文章 里 中 对 把 被 让 给 从 到 用 去 说 看 问"""
 _ZH_STOP = frozenset(_ZH.split())
 _ZH_FUNCTION = frozenset("的了吗呢吧啊呀嘛么和与或也都就还又很这那我你他她它们是在把被让给")
-_HAN_CHAR = re.compile(f"[{HAN}]")
+HAN_CHAR = re.compile(f"[{HAN}]")  # one Han character; gate.py counts with it too
 _STOP = """a an and are as at be but by for if in into is it no not of on or such that the their
 then there these they this to was will with i me my we our us you your he she him her its
 them what which who whom whose when where why how do does did doing done have has had
@@ -135,7 +135,7 @@ class Corpus:
         stays with the sentence under it (as when docs/retrieval.md measured the rerank)."""
         text = " ".join(self.texts[position].split())
         found = [s for s in split_sentences(text)
-                 if len(s.split()) + len(_HAN_CHAR.findall(s)) // 2 >= 4]
+                 if len(s.split()) + len(HAN_CHAR.findall(s)) // 2 >= 4]
         return found or [text]
 
     def cosine(self, embedding: Sequence[float]) -> np.ndarray:
