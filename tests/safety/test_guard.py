@@ -72,6 +72,18 @@ def test_a_reply_cut_by_the_token_limit_ends_at_its_last_sentence() -> None:
         assert trim_unfinished(whole) == whole
 
 
+def test_the_trim_cuts_at_the_sentence_ends_every_stage_reads_by() -> None:
+    # a Chinese reply cut by the cap ends in a character or a full-width comma: back to 。！？
+    assert trim_unfinished("峰度衡量尾部。它对异常值很敏感！数据越多") == (
+        "峰度衡量尾部。它对异常值很敏感！")
+    assert trim_unfinished("峰度衡量尾部，也就是极端值。比如说，") == "峰度衡量尾部，也就是极端值。"
+    # "e.g." ends no sentence, and a closing quote stays with the sentence it closes
+    assert trim_unfinished("Use robust stats (e.g. the median). Tails, e.g. the") == (
+        "Use robust stats (e.g. the median).")
+    assert trim_unfinished('I call it "the max-to-sum ratio." It shrinks as the') == (
+        'I call it "the max-to-sum ratio."')
+
+
 def test_short_praise_gets_a_short_thank_you() -> None:
     raw = "Thanks, glad you like it! " + "Wavelets localize events in time. " * 10
     reply, status, reasons = check(raw, comment="Addicted to this channel.")

@@ -46,6 +46,7 @@ from shawgpt.safety.signature import (
     strip_signature,
     trim_unfinished,
 )
+from shawgpt.text import sentence_ends
 
 DEFAULT_BLOCKLIST = Path(__file__).with_name("blocklist.txt")
 _TLDS = (r"com|net|org|io|ai|co|biz|info|xyz|ru|cn|me|ly|gg|app|dev|tk|us|uk|de|site|online|"
@@ -79,11 +80,6 @@ _PRAISE = re.compile(
     r"addicted|inspiring|appreciated?|kudos|bravo|legend|wow|superb|perfect|gem)\b",
     re.I,
 )
-# Where fit_length may cut: its own pattern, not shawgpt.text's sentences, as the cut needs
-# offsets in the reply as written (line breaks kept), but the same ends: not "i.e.", "e.g.",
-# "vs.", "cf." or "et al.", and 。！？ with no space after.
-_SENTENCE_END = re.compile(r"(?<!\bi\.e)(?<!\be\.g)(?<!\bvs)(?<!\bcf)(?<!\bal)[.!?…](?:[\"')\]]*)"
-                           r"(?=\s|$)|[。！？][”」』）]?")
 
 
 @dataclass(frozen=True)
@@ -150,7 +146,7 @@ def fit_length(body: str, cap: int) -> str:
     """`body` cut back to the last whole sentence within `cap` characters, when one fits."""
     if len(body) <= cap:
         return body
-    ends = [m.end() for m in _SENTENCE_END.finditer(body) if m.end() <= cap]
+    ends = [end for end in sentence_ends(body) if end <= cap]
     return body[: ends[-1]].rstrip() if ends else body
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from shawgpt.text import sentence_ends
+
 # Chat-template tokens, and the data delimiters of reply/prompts.py when the model echoes them.
 ARTEFACTS = re.compile(r"\[/?INST\]|</s>|<s>|<\|im_(start|end)\|>(assistant)?|<\|endoftext\|>|"
                         r"</?\s*(comment|chunk|example)\s*>", re.I)
@@ -65,14 +67,15 @@ def enforce_signature(text: str, signature: str) -> str:
 def trim_unfinished(text: str) -> str:
     """Cut a reply that ran out of tokens back to its last full sentence, when there is one.
 
-    Unfinished: ending in a word, or in a comma, colon, dash or opening bracket (the token
-    cap can fall there too, or on the dash of a signature the model began). An emoji or a
-    closing mark ends a reply as well as a full stop does."""
+    Unfinished: ending in a word (a Chinese character too), or in a comma, colon, dash or
+    opening bracket (the token cap can fall there too, or on the dash of a signature the
+    model began). An emoji or a closing mark ends a reply as well as a full stop does. The
+    cut falls at the sentence ends every stage reads by (shawgpt.text), 。！？ included."""
     text = text.rstrip()
-    if not text or not (text[-1].isalnum() or text[-1] in ",;:-–—(/&"):
+    if not text or not (text[-1].isalnum() or text[-1] in ",;:-–—(/&，、：；（"):
         return text
-    end = max(text.rfind(p) for p in (". ", "! ", "? ", ".\n", "!\n", "?\n"))
-    return text[: end + 1] if end > len(text) * 0.3 else text
+    ends = sentence_ends(text)
+    return text[: ends[-1]].rstrip() if ends and ends[-1] > len(text) * 0.3 else text
 
 
 def clean_reply(text: str, signature: str) -> tuple[str, str]:

@@ -5,10 +5,13 @@ A full stop, "!", "?" or "…" before a space ends a sentence, except in "i.e.",
 after; a blank line, a list item and a PDF heading (a short capitalised line with no
 punctuation) start a new one. A single line break (a PDF's wrapped line) is a space.
 
-Left out: abbreviations beyond those five ("Mr.", "Fig."); character offsets (sentences come
-back with their whitespace folded, so a cut that must keep the text as it was, guard's length
-cut or ingest's chunking, keeps its own pattern); and the fragments a stage splits a sentence
-into on purpose (the gate's "…", "..", " - " and "；", retrieval/gate.py).
+`sentence_ends` gives the same ends as offsets into the text as written, for a cut that must
+keep the text as it was (guard's length cut, signature's trim of a reply that ran out of
+tokens): sentences() comes back with its whitespace folded.
+
+Left out: abbreviations beyond those five ("Mr.", "Fig."); ingest's chunking, which places
+chunks by position with its own pattern; and the fragments a stage splits a sentence into on
+purpose (the gate's "…", "..", " - " and "；", retrieval/gate.py).
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ _SENTENCE = re.compile(r"(?<=[.!?…])(?<!\bi\.e\.)(?<!\be\.g\.)(?<!\bvs\.)(?<!\
 # A PDF heading: a short capitalised line with no punctuation, the next line starting anew.
 _HEADING = re.compile(
     r"^([A-Z\"“][\w’'&/()\"“”-]*:?(?:[ \t]+[\w’'&/()\"“”-]+){0,7})[ \t]*\n(?=[A-Z])", re.M)
+# The same ends, matched in the text as written: "." "!" "?" "…" (with a closing quote or
+# bracket) before a space or the end, not in "i.e." and the rest; 。！？ with no space after.
+_END = re.compile(r"(?<!\bi\.e)(?<!\be\.g)(?<!\bvs)(?<!\bcf)(?<!\bal)[.!?…][\"')\]]*(?=\s|$)|"
+                  r"[。！？][”」』）]?")
 # a sentence that takes no space before the next: one ended by 。！？ (a closing mark after)
 _WIDE_END = re.compile(r"[。！？][”」』）]?$")
 
@@ -36,6 +43,12 @@ def sentences(text: str) -> list[str]:
     never glued to the first sentence under it)."""
     text = _HEADING.sub(lambda m: f"\n\n{m.group(1)}\n\n", text)
     return [re.sub(r"\s+", " ", s).strip() for s in _SENTENCE.split(text) if s and s.strip()]
+
+
+def sentence_ends(text: str) -> list[int]:
+    """Offsets just past each sentence end of `text` as written: text[:end] is whole
+    sentences, with its line breaks kept."""
+    return [m.end() for m in _END.finditer(text)]
 
 
 def joined(parts: Iterable[str]) -> str:
