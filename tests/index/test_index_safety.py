@@ -108,7 +108,14 @@ def test_second_writer_waits_then_fails_and_readers_keep_working(
 
 
 def consistent(root: Path) -> frozenset[str] | None:
-    """The live index opens, agrees with its manifest and answers; returns its files."""
+    """The live index opens, agrees with its manifest and answers; returns its files.
+
+    Read as a fresh process reads it: Chroma keeps one client per path in a process, and this
+    test restores a backup, so a later run writes a generation under a name this process
+    opened before; the cached client would still serve the deleted one."""
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
     index = open_index(root)
     if index is None:
         return None
