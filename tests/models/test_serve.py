@@ -177,3 +177,26 @@ def test_a_server_that_fails_mid_reply_costs_only_time(
     told: list[int] = []
     assert remote.generate(prompts(), told.append) == engine.generate(prompts())
     assert sorted(told) == [0, 1]
+
+
+def test_every_caller_builds_its_prompts_with_the_servers_canary(
+        engine: Generator, index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """review's regenerate and batch call reply_to with no generator yet: their system prompt
+    must be the one the server holds in its prefix cache, or each prompt is prefilled anew
+    (a regenerate took 14 s on the server instead of 8)."""
+    import sqlite3
+
+    from shawgpt.reply import prompts as prompts_module
+    from shawgpt.reply.wiring import build
+    from shawgpt.review.replier import Replier
+
+    monkeypatch.setattr(prompts_module, "_CANARY", {})  # a fresh process: no token yet
+    s = tiny(index_dir.parent)
+    server = Running(engine, s)
+    try:
+        Replier(build(s)).regenerate("What is kurtosis?", 1)
+    finally:
+        server.close()
+    with sqlite3.connect(index_dir.parent / "logs.db") as db:
+        (prompt,) = db.execute("SELECT prompt FROM replies ORDER BY rowid DESC LIMIT 1").fetchone()
+    assert "ref-shared" in prompt

@@ -242,6 +242,10 @@ def reply_to(parts: Parts, comments: Sequence[str], say: Say,
     started, s = time.monotonic(), parts.settings
     policy = Policy.from_settings(s)
     checks = content_checks(parts)
+    if any(c.strip() for c in comments):
+        # before any prompt is built: a warm server's canary is taken here (wiring.py), and
+        # a prompt built with this process's own would miss the server's prefix cache
+        parts.preload_generator()
     jobs = prepare(parts, comments, say, use_context, topics)
     if checks is not None and jobs:
         checks.warm()  # while the generator still loads in its thread (wiring.py)
