@@ -200,3 +200,38 @@ def test_every_caller_builds_its_prompts_with_the_servers_canary(
     with sqlite3.connect(index_dir.parent / "logs.db") as db:
         (prompt,) = db.execute("SELECT prompt FROM replies ORDER BY rowid DESC LIMIT 1").fetchone()
     assert "ref-shared" in prompt
+
+
+def test_review_makes_the_next_candidate_ahead_on_a_warm_server_and_never_loads_one(
+        engine: Generator, index_dir: Path, tmp_path: Path) -> None:
+    import time
+
+    from shawgpt.reply.wiring import build
+    from shawgpt.review.replier import Replier
+
+    s = tiny(index_dir.parent)
+    server = Running(engine, s)
+    try:
+        replier = Replier(build(s))
+        replier.ahead("What is kurtosis?", 1)
+        for _ in range(600):  # made while the person reads
+            if any("prompt(s)" in line for line in server.lines):
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)
+        made = replier.regenerate("What is kurtosis?", 1)  # `g`: taken, not made again
+        assert made.reply.endswith("–ShawGPT")
+        assert sum("prompt(s)" in line for line in server.lines) == 1
+        replier.regenerate("What is kurtosis?", 2)  # not asked ahead: made now
+        assert sum("prompt(s)" in line for line in server.lines) == 2
+    finally:
+        server.close()
+    # no server: nothing is asked ahead, and no model is loaded in-process for it
+    alone = Replier(build(tiny(tmp_path / "data")))
+    alone.ahead("What is kurtosis?", 1)
+    alone.ahead("What is kurtosis?", 1)
+    for _ in range(50):
+        if alone._serverless:
+            break
+        time.sleep(0.1)
+    assert alone._serverless and alone.parts._loading is None

@@ -79,9 +79,18 @@ class Parts:
             self._loading = pool.submit(make_generator, self.settings)
             pool.shutdown(wait=False)
 
-    def _warm_server(self) -> Generator | None:
+    def on_warm_server(self) -> bool:
+        """Whether generation runs on a `shawgpt serve` (found now if nothing is loaded yet):
+        then work done ahead of a person (review's next candidate) costs this process
+        nothing. Never starts an in-process load."""
+        if self._generator is None and self._loading is None:
+            self._generator = self._warm_server(start=False)
+        return self._generator is not None and self._loading is None
+
+    def _warm_server(self, start: bool = True) -> Generator | None:
         """The `shawgpt serve` of this data folder when one runs on these generation settings
-        (`serve` setting; models/remote.py says why it is not used when it is not)."""
+        (`serve` setting; models/remote.py says why it is not used when it is not); with
+        `serve = "auto"` one is started when none runs, unless `start` is False."""
         s = self.settings
         if s.serve == "off" or s.backend == "openai":
             return None
@@ -90,7 +99,7 @@ class Parts:
         from shawgpt.reply.prompts import share_canary
 
         remote = find_server(s, lambda: make_generator(s))
-        if remote is None and s.serve == "auto":
+        if remote is None and s.serve == "auto" and start:
             from shawgpt.reply.serve import AUTO_IDLE_MINUTES, start_server
 
             note(f"starting a server for {s.data_path} (serve = \"auto\"; it stops after "

@@ -122,6 +122,9 @@ class ReviewApp(App[None]):
         self.query_one("#sources", Static).update(Text(self._sources_text(item.row)))
         self.query_one("#notice", Static).update(Text(self.notice))
         self.query_one("#keys", Static).update(EDIT_KEYS if self.editing else KEYS)
+        if self.replier is not None and not item.decision:
+            # with a warm server, the candidate `g` would ask for is made while one reads
+            self.replier.ahead(item.comment, len(item.candidates))
 
     def _sources_text(self, row: int) -> str:
         listed = self.session.items[row].sources or "none"
