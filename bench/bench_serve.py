@@ -1,5 +1,6 @@
 """What `shawgpt serve` saves: a cold `reply` and review's first regenerate, as fresh
-processes, without a server and with one, alternating in one session.
+processes, without a server and with one, alternating in one session; and the wait from
+review's `g` to its candidate after 10 s of reading (with a server it is made ahead).
 
     .venv/bin/python bench/bench_serve.py --data-dir DIR [--runs 5] [--comment TEXT ...]
 
@@ -31,6 +32,21 @@ from shawgpt.review.replier import Replier
 r = Replier(build(load_settings({"data_dir": sys.argv[1]})))
 print(r.regenerate(sys.argv[2], 1).reply)
 """
+# review's `g` after the person has read the reply for READ_S seconds: the wait from the key
+# to the candidate, in a review already running (with a server it was made ahead)
+AHEAD = """
+import sys, time
+from shawgpt.config import load_settings
+from shawgpt.reply.wiring import build
+from shawgpt.review.replier import Replier
+r = Replier(build(load_settings({"data_dir": sys.argv[1]})))
+r.ahead(sys.argv[2], 1)
+time.sleep(float(sys.argv[3]))
+start = time.perf_counter()
+r.regenerate(sys.argv[2], 1)
+print(f"{time.perf_counter() - start:.3f}")
+"""
+READ_S = 10.0
 
 
 def cpu() -> str:
@@ -51,6 +67,13 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     return took
 
 
+def waited(cmd: list[str], env: dict[str, str]) -> float:
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"review ahead failed: {done.stderr.strip()[-400:]}")
+    return float(done.stdout.split()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", required=True)
@@ -65,6 +88,7 @@ def main() -> None:
     use = {**os.environ, "SHAWGPT_SERVE": "use"}
     reply = [*SHAWGPT, "--data-dir", data, "reply"]
     regen = [sys.executable, "-c", REGENERATE, data]
+    ahead = [sys.executable, "-c", AHEAD, data]
     times: dict[str, list[float]] = {}
 
     def add(key: str, value: float) -> None:
@@ -88,6 +112,10 @@ def main() -> None:
                 add(f"reply {k}, in-process", timed([*reply, comment], off))
             add("review regenerate, with the server", timed([*regen, comments[-1]], use))
             add("review regenerate, in-process", timed([*regen, comments[-1]], off))
+            add(f"review g after {READ_S:g} s of reading, with the server",
+                waited([*ahead, comments[-1], str(READ_S)], use))
+            add(f"review g after {READ_S:g} s of reading, in-process",
+                waited([*ahead, comments[-1], str(READ_S)], off))
     finally:
         server.terminate()
         server.wait()
