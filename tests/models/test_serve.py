@@ -41,6 +41,15 @@ def tiny(data: Path, **more: Any) -> Settings:
                           "exact": True, **more}, env={})
 
 
+@pytest.fixture(autouse=True)
+def own_canary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test a fresh process's canary: one a caller takes from a server here must not
+    reach the tests after it in this worker (tests/test_prompts.py)."""
+    from shawgpt.reply import prompts as prompts_module
+
+    monkeypatch.setattr(prompts_module, "_CANARY", {})
+
+
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Generator:
     return make_generator(tiny(tmp_path_factory.mktemp("engine")))
@@ -180,17 +189,15 @@ def test_a_server_that_fails_mid_reply_costs_only_time(
 
 
 def test_every_caller_builds_its_prompts_with_the_servers_canary(
-        engine: Generator, index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        engine: Generator, index_dir: Path) -> None:
     """review's regenerate and batch call reply_to with no generator yet: their system prompt
     must be the one the server holds in its prefix cache, or each prompt is prefilled anew
     (a regenerate took 14 s on the server instead of 8)."""
     import sqlite3
 
-    from shawgpt.reply import prompts as prompts_module
     from shawgpt.reply.wiring import build
     from shawgpt.review.replier import Replier
 
-    monkeypatch.setattr(prompts_module, "_CANARY", {})  # a fresh process: no token yet
     s = tiny(index_dir.parent)
     server = Running(engine, s)
     try:
