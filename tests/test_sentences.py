@@ -160,3 +160,15 @@ def test_ingest_chunks_by_its_own_pattern_as_a_chunk_must_be_found_in_the_articl
     # with its wrapped line folded to a space is no longer in that text
     article = "Wavelets split a signal\ninto scales. They are local."
     assert sentences(article)[0] not in article
+
+
+def test_a_heading_is_a_few_words_with_no_closing_mark() -> None:
+    from shawgpt.text import heading
+
+    for title in ("How to Spot Fat Tails", "Why Fine-tune", "Figure 3",
+                  "Option 3: Parameter Efficient Fine-tuning (PEFT)"):
+        assert heading(title), title
+    for sentence in ("The log-log plot.", 'He called it "the tail."', "峰度衡量尾部。",
+                     "You rarely get told which world your data comes from, so here are three "
+                     "checks I use", "(see the plot above)."):
+        assert not heading(sentence), sentence

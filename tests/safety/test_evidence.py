@@ -39,6 +39,18 @@ def test_each_claim_rests_on_its_nearest_article_sentence(embed: Embedded) -> No
     assert found[0].as_json()["similarity"] == round(found[0].similarity, 3)
 
 
+def test_a_claim_rests_on_a_sentence_never_on_a_heading(embed: Embedded) -> None:
+    # the PDF heading shares the claim's topic words best, and states nothing
+    headed = Source("fat-tails.pdf", "1", 0.6,
+                    "How to Spot Fat Tails\nYou rarely get told which world your data comes "
+                    "from, so here are three checks I use. Kurtosis measures how much of the "
+                    "variance comes from extreme deviations.")
+    (found,) = support("To spot fat tails, check the kurtosis.", "How do I spot fat tails?",
+                       [headed], embed)
+    assert found.sentence != "How to Spot Fat Tails"  # the nearest by cosine before
+    assert found.sentence.endswith(".")
+
+
 def test_a_claim_no_sentence_says_and_an_answer_to_another_question(embed: Embedded) -> None:
     th = EvidenceThresholds(similarity=0.6, words=0.0, relevance=0.3)
     invented = support("ICA was invented by radio astronomers in Chile.", QUESTION,

@@ -4,12 +4,13 @@ whether that sentence bears on the question.
 A fluent answer can restate an article sentence that answers another question (an item of a
 list given as the answer), or add a claim the article never makes. `support` pairs every
 claim of a reply (text.claims) with its nearest sentence of the retrieved chunks (cosine of
-the embeddings, and the share of the claim's content words found in that sentence and its
-neighbours), and measures that sentence's relevance to the comment. `evidence_reasons` turns
-the weakest link into a `needs_review` reason; the thresholds are calibrated on half of the
-labelled question drafts (docs/reply-quality.md). The pairs are also what a reviewer sees
-(`--show-sources`, `--json`, batch's `evidence` column). It leaves the other content checks
-to content.py and imports no model: vectors come from the caller's embedder.
+the embeddings; never a heading, which names a topic and states nothing), and the share of
+the claim's content words found in that sentence and its neighbours), and measures that
+sentence's relevance to the comment. `evidence_reasons` turns the weakest link into a
+`needs_review` reason; the thresholds are calibrated on half of the labelled question
+drafts (docs/reply-quality.md). The pairs are also what a reviewer sees (`--show-sources`,
+`--json`, batch's `evidence` column). It leaves the other content checks to content.py and
+imports no model: vectors come from the caller's embedder.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from shawgpt.index.store import Source
 from shawgpt.safety.text import claims, content_words, sentences, similarities
+from shawgpt.text import heading
 
 UNSUPPORTED = "unsupported:"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -84,9 +86,12 @@ def support(body: str, comment: str, sources: Sequence[Source],
     q, cv, tv = vecs[:1], vecs[1 : 1 + len(stated)], vecs[1 + len(stated) :]
     sims = similarities(cv, tv)
     rel = similarities(q, tv)[0]
+    # a claim rests on a sentence, never on a heading ("How to Spot Fat Tails"), which only
+    # names the topic it shares; headings still count as neighbours in `near`
+    stating = [j for j, t in enumerate(texts) if not heading(t)] or list(range(len(texts)))
     out = []
     for k, claim in enumerate(stated):
-        j = int(sims[k].argmax())
+        j = max(stating, key=lambda j: float(sims[k][j]))
         src, i, sents = pool[j]
         near = " ".join(sents[max(0, i - 1) : i + 2])
         # the viewer's own terms may be repeated, and an acronym stands for its words

@@ -6,6 +6,6 @@ it imports nothing of shawgpt but errors, and never a stage above it, so that re
 safety, answer and reply all split the same way.
 """
 
-from shawgpt.text.sentences import joined, sentence_ends, sentences
+from shawgpt.text.sentences import heading, joined, sentence_ends, sentences
 
-__all__ = ["joined", "sentence_ends", "sentences"]
+__all__ = ["heading", "joined", "sentence_ends", "sentences"]

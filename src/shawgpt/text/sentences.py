@@ -45,6 +45,13 @@ def sentences(text: str) -> list[str]:
     return [re.sub(r"\s+", " ", s).strip() for s in _SENTENCE.split(text) if s and s.strip()]
 
 
+def heading(sentence: str) -> bool:
+    """A heading the splitter kept as a sentence of its own ("How to Spot Fat Tails", "Why
+    Fine-tune"): a few words and no closing mark. It names a topic and states nothing."""
+    words = sentence.split()
+    return 0 < len(words) <= 10 and not re.search(r"[.!?…:;。！？：；][\"'”」』）)\]]*$", sentence)
+
+
 def sentence_ends(text: str) -> list[int]:
     """Offsets just past each sentence end of `text` as written: text[:end] is whole
     sentences, with its line breaks kept."""
