@@ -313,8 +313,7 @@ def reply_one(parts: Parts, comment: str, say: Say, use_context: bool = True) ->
     """One comment's reply; an empty one is `skipped` without loading a model, as in batch."""
     if not comment.strip():
         return Reply("", "", "skipped", reasons=["empty comment"])
-    parts.preload_generator()
-    return reply_to(parts, [comment], say, use_context)[0]
+    return reply_to(parts, [comment], say, use_context)[0]  # it starts the generator first
 
 
 def evaluate(parts: Parts, labels: Sequence[Label], say: Say) -> Report:
