@@ -137,6 +137,21 @@ def select_cmd(args: argparse.Namespace) -> None:
         print(f"{name:26s} " + " | ".join(cells))
 
 
+def overlaid(candidate: Path) -> Path:
+    """The product's prompts/ with a candidate folder's templates laid over it (a candidate
+    holds only what it changes, evals/answers/prompts/), in a temporary folder."""
+    import shutil
+    import tempfile
+
+    from shawgpt.reply.prompts import bundled_prompts_dir
+
+    folder = Path(tempfile.mkdtemp(prefix="prompts-"))
+    shutil.copytree(bundled_prompts_dir(), folder, dirs_exist_ok=True)
+    for template in candidate.glob("*.txt"):
+        shutil.copy(template, folder / template.name)
+    return folder
+
+
 def generate_cmd(args: argparse.Namespace) -> None:
     import time
 
@@ -150,6 +165,8 @@ def generate_cmd(args: argparse.Namespace) -> None:
     for pair in args.set or []:
         key, _, value = pair.partition("=")
         flags[key] = int(value) if value.isdigit() else value
+    if args.prompts:
+        flags["prompts_dir"] = str(overlaid(args.prompts))
     parts = parts_for(data, **flags)
     qs = questions(args.zh)
     if args.half:
@@ -247,6 +264,8 @@ def main() -> None:
     g.add_argument("--chunk", type=int, default=16)
     g.add_argument("--ids", help="only the questions whose id starts with this (zh-c)")
     g.add_argument("--set", action="append", metavar="KEY=VALUE")
+    g.add_argument("--prompts", type=Path, metavar="DIR",
+                   help="a candidate's templates over the product's (evals/answers/prompts/*)")
     s = sub.add_parser("score")
     s.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
