@@ -24,22 +24,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAWGPT = [sys.executable, "-c", "from shawgpt.cli.commands import main; main()"]
-REGENERATE = """
+REPLIER = """
 import sys, time
 from shawgpt.config import load_settings
 from shawgpt.reply.wiring import build
 from shawgpt.review.replier import Replier
 r = Replier(build(load_settings({"data_dir": sys.argv[1]})))
-print(r.regenerate(sys.argv[2], 1).reply)
 """
+REGENERATE = REPLIER + "print(r.regenerate(sys.argv[2], 1).reply)\n"
 # review's `g` after the person has read the reply for READ_S seconds: the wait from the key
 # to the candidate, in a review already running (with a server it was made ahead)
-AHEAD = """
-import sys, time
-from shawgpt.config import load_settings
-from shawgpt.reply.wiring import build
-from shawgpt.review.replier import Replier
-r = Replier(build(load_settings({"data_dir": sys.argv[1]})))
+AHEAD = REPLIER + """
 r.ahead(sys.argv[2], 1)
 time.sleep(float(sys.argv[3]))
 start = time.perf_counter()
