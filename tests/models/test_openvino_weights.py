@@ -42,6 +42,16 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("engine-cache")
 
 
+@dataclass
+class Tensor:
+    """What _zero_points and dequantize read of a gguf ReaderTensor."""
+
+    name: str
+    tensor_type: Any
+    shape: Any
+    data: Any
+
+
 @pytest.fixture(scope="module")
 def default_model_tensors() -> dict[str, Any]:
     """The default model's blk.0.attn_q (Q4_K) and first Q6_K block tensor, read from the
@@ -61,16 +71,6 @@ def default_model_tensors() -> dict[str, Any]:
                 "q6": Tensor(q6.name, q6.tensor_type, q6.shape, q6.data.copy())}
     finally:
         release(k, HOME_CACHE)
-
-
-@dataclass
-class Tensor:
-    """What _zero_points and dequantize read of a gguf ReaderTensor."""
-
-    name: str
-    tensor_type: Any
-    shape: Any
-    data: Any
 
 
 def prompt_ids(tokenizer: Any) -> list[list[int]]:
