@@ -62,7 +62,8 @@ def review(
 @handled
 def finetune(
     ctx: typer.Context,
-    pairs: Annotated[Path, typer.Argument(help="CSV or JSONL of past comments and replies.")],
+    pairs: Annotated[Path | None, typer.Argument(
+        help="CSV or JSONL of past comments and replies (optional with --answers).")] = None,
     name: Annotated[str, typer.Option(help="Adapter name (.shawgpt/adapters/NAME).")] = "voice",
     epochs: Annotated[int | None, typer.Option(help="Passes over the pairs.")] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
@@ -76,12 +77,20 @@ def finetune(
     force: Annotated[bool, typer.Option("--force", help="Replace an adapter.")] = False,
     resume: Annotated[bool, typer.Option(
         "--resume", help="Continue NAME after Ctrl-C (same pairs file).")] = False,
+    answers: Annotated[int, typer.Option(
+        "--answers", min=0, max=200,
+        help="Also train on questions the model writes for up to N sentences of each "
+             "indexed article, the sentence as the answer (an answer adapter).")] = 0,
 ) -> None:
     """Train a LoRA adapter in the creator's voice from their past replies (docs/finetune.md).
 
     Each comment is rendered through the prompts `reply` uses, with the context it would
     retrieve; the loss is on the reply. The best epoch by validation loss is kept; Ctrl-C
     keeps the best finished epoch, or nothing. Use it with --adapter NAME.
+
+    With --answers N, the model also writes a question for up to N sentences of each
+    indexed article, and each question whose sentence retrieval finds again is trained with
+    that sentence as its answer (docs/finetune.md, "Answer adapters").
 
     Example: shawgpt finetune YT-comments.csv --name voice
     """
@@ -96,7 +105,8 @@ def finetune(
                    finetune_val_fraction=val_fraction, finetune_seed=seed)
     with TrainingView() as view:
         report = run_finetune(
-            parts, pairs, name, _err, use_context=not no_context, force=force, resume=resume,
+            parts, pairs, name, _err, use_context=not no_context, answers=answers,
+            force=force, resume=resume,
             comment_column=comment_column, reply_column=reply_column, encoding=encoding,
             events=view.events(), preparing=view.preparing)
     *lines, last = view.summary(report)

@@ -79,6 +79,14 @@ class Parts:
             self._loading = pool.submit(make_generator, self.settings)
             pool.shutdown(wait=False)
 
+    def release_generator(self) -> None:
+        """Drop the generator, so its memory is free for what comes next (finetune's
+        trainer after it has written questions); the next use loads it again."""
+        import gc
+
+        self._generator, self._loading = None, None
+        gc.collect()
+
     def on_warm_server(self) -> bool:
         """Whether generation runs on a `shawgpt serve` (found now if nothing is loaded yet):
         then work done ahead of a person (review's next candidate) costs this process

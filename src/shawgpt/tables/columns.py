@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from shawgpt.errors import InputError
 
-COMMENT_COLUMNS = ("comment", "comments", "text", "comment_text", "body", "message", "content")
+COMMENT_COLUMNS = ("comment", "comments", "text", "comment_text", "body", "message", "content",
+                   "question", "questions")  # a file of questions and answers (finetune --answers)
 
 
 def pick_column(columns: list[str], wanted: str | None,

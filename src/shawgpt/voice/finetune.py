@@ -34,7 +34,7 @@ from shawgpt.models.finetune import Events, Example, Outcome, TrainConfig
 from shawgpt.reply.pipeline import Say, render_prompts
 from shawgpt.reply.wiring import Parts
 from shawgpt.safety.screen import screen_comment
-from shawgpt.tables.pairs import Pairs, read_pairs
+from shawgpt.tables.pairs import MIN_PAIRS, Pairs, read_pairs
 
 WINDOW = 64  # comments retrieved and rendered together, each window with its own canary
 
@@ -103,7 +103,8 @@ def resume_point(folder: Path, pairs: Pairs, base_model: str) -> dict[str, Any]:
     return dict(manifest)
 
 
-def run_finetune(parts: Parts, src: Path, name: str, say: Say, *, use_context: bool = True,
+def run_finetune(parts: Parts, src: Path | None, name: str, say: Say, *,
+                 use_context: bool = True, answers: int = 0,
                  force: bool = False, resume: bool = False, comment_column: str | None = None,
                  reply_column: str | None = None, encoding: str | None = None,
                  events: Events | None = None,
@@ -114,7 +115,26 @@ def run_finetune(parts: Parts, src: Path, name: str, say: Say, *, use_context: b
     if s.backend == "openai":
         raise InputError("finetune trains a local model; the openai backend cannot be tuned")
     target = check_name(parts, name, force or resume)
-    pairs = read_pairs(src, s.signature, comment_column, reply_column, encoding)
+    if answers and not use_context:
+        raise InputError("--answers trains answers from the retrieved passages; it cannot "
+                         "be used with --no-context")
+    if src is None and not answers:
+        raise InputError("finetune needs a pairs file (or --answers N to write questions "
+                         "for the indexed articles)")
+    # with --answers, the written pairs may be few: the generated ones are added to them
+    written = read_pairs(src, s.signature, comment_column, reply_column, encoding,
+                         least=1 if answers else MIN_PAIRS) if src is not None else None
+    if answers:
+        from shawgpt.voice.answers import answer_pairs
+
+        pairs = answer_pairs(parts, written, answers, say)
+        if len(pairs.comments) < MIN_PAIRS:
+            raise InputError(f"only {len(pairs.comments)} answer pairs (written and "
+                             f"generated); finetune needs at least {MIN_PAIRS}")
+        parts.release_generator()  # the engine's memory is the trainer's now
+    else:
+        assert written is not None
+        pairs = written
     cfg = TrainConfig.from_settings(s)
     prior = resume_point(target, pairs, s.llm_model) if resume else {}
     epochs_before = int(prior.get("losses", {}).get("epochs_run", 0))
@@ -124,7 +144,8 @@ def run_finetune(parts: Parts, src: Path, name: str, say: Say, *, use_context: b
                              f"{cfg.epochs} epochs already; ask for more with --epochs")
         cfg = replace(cfg, epochs=cfg.epochs - epochs_before)
     train_i, val_i = split(len(pairs.comments), s.finetune_val_fraction, s.finetune_seed)
-    say(f"Read {pairs.read} rows of {src}: {len(pairs.comments)} pairs, {pairs.skipped} "
+    say(f"Read {pairs.read} rows of {src or 'no file'}: {len(pairs.comments)} pairs, "
+        f"{pairs.skipped} "
         f"skipped (an empty comment or reply); training on {len(train_i)}, validating on "
         f"{len(val_i)}, {'with the context reply retrieves' if use_context else 'no context'}.")
     exs = examples(parts, pairs, use_context, say, preparing)
@@ -159,8 +180,10 @@ def run_finetune(parts: Parts, src: Path, name: str, say: Say, *, use_context: b
     report.manifest = {
         "format": 1, "name": name, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "base_model": s.llm_model, "base_hash": fingerprint(folder) if folder else "",
-        "template": s.template, "context": use_context,
-        "data": {"file": str(src), "hash": pairs.data_hash, "rows_read": pairs.read,
+        "template": s.template, "context": use_context, "kind": "answers" if answers else "voice",
+        "data": {"file": str(src) if src else None, "hash": pairs.data_hash,
+                 "rows_read": pairs.read, "generated": len(pairs.comments) - (
+                     len(written.comments) if written else 0),
                  "pairs": len(pairs.comments), "skipped_empty": pairs.skipped,
                  "train": len(train_i), "validation": len(val_i),
                  "validation_rows": [pairs.rows[i] for i in val_i]},
