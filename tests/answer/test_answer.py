@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from shawgpt.answer.defer import defer
-from shawgpt.answer.extract import choose, extract, passage, quotable
+from shawgpt.answer.extract import choose, extract, passage, quotable, title
 from shawgpt.answer.repair import repair, repair_lines
 from shawgpt.answer.select import idf_of, pool, select, term_share
 from shawgpt.index.store import Source
@@ -131,3 +131,24 @@ def test_repairs_change_the_wording_and_keep_the_claim(said: str, repaired: str)
 def test_repairs_keep_a_signed_reply_signed() -> None:
     assert repair_lines("The post notes that ICA finds sources.\n–ShawGPT") == \
         "ICA finds sources.\n–ShawGPT"
+
+
+def test_a_question_about_the_creator_himself_gets_no_guess_and_no_article() -> None:
+    for asked in ("How can we financially support you? Do you have Patreon?",
+                  "Have you tried LangChain with open-source LLMs?",
+                  "Can you make a video on finetuning a multimodal LLM?"):
+        said = defer(asked, [FAT], LINES)
+        assert said in LINES["defer-you"], asked
+        assert "guess" not in said and "closest" not in said
+    assert defer("博主你有没有开设课程？", [FAT], LINES, language="zh") in LINES["defer-you zh"]
+    # a question about the articles' topic still names the nearest article
+    assert "closest I've written about" in defer("How does powerlaw pick xmin?", [FAT], LINES)
+
+
+def test_a_title_cut_short_by_the_site_loses_its_broken_subtitle() -> None:
+    cut = Source("Causal Discovery. Learning causation from data using… _ by Shaw Talebi _ "
+                 "Towards Data Science.pdf", "1", 0.6, "x")
+    assert title(cut) == "Causal Discovery"
+    whole = Source("The Wavelet Transform. An Introduction and Example _ by Shaw Talebi.pdf",
+                   "1", 0.6, "x")
+    assert title(whole) == "The Wavelet Transform. An Introduction and Example"

@@ -60,7 +60,11 @@ def pick(lines: Sequence[str], comment: str) -> str:
 def title(source: Source) -> str:
     """The article's title from its file name ("The Wavelet Transform _ by Shaw ... .pdf")."""
     stem = Path(source.file).stem
-    return re.split(r"\s+_\s+|\s+\|\s+", stem)[0].strip()
+    name = re.split(r"\s+_\s+|\s+\|\s+", stem)[0].strip()
+    # a subtitle the site cut short ("Causal Discovery. Learning causation from data using…")
+    # reads as a mangled title in a reply: keep the title before it
+    head, dot, _ = name.partition(". ")
+    return head if dot and name.endswith(("…", "...")) else name
 
 
 def _letters_ok(sentence: str) -> bool:
