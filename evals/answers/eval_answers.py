@@ -173,6 +173,9 @@ def generate_cmd(args: argparse.Namespace) -> None:
         qs = [q for q in qs if q["half"] == args.half]
     if args.ids:
         qs = [q for q in qs if q["id"].startswith(args.ids)]
+    if args.id_file:
+        wanted = set(args.id_file.read_text(encoding="utf-8").split())
+        qs = [q for q in qs if q["id"] in wanted]
     done = set()
     if args.out.is_file():
         done = {json.loads(x)["id"] for x in args.out.read_text(encoding="utf-8").splitlines()}
@@ -263,6 +266,7 @@ def main() -> None:
     g.add_argument("--half", choices=("calibrate", "report"))
     g.add_argument("--chunk", type=int, default=16)
     g.add_argument("--ids", help="only the questions whose id starts with this (zh-c)")
+    g.add_argument("--id-file", type=Path, help="only the ids listed in this file (raft.py)")
     g.add_argument("--set", action="append", metavar="KEY=VALUE")
     g.add_argument("--prompts", type=Path, metavar="DIR",
                    help="a candidate's templates over the product's (evals/answers/prompts/*)")
