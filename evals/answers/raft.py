@@ -71,7 +71,7 @@ def build(args: argparse.Namespace) -> None:
     assert snap is not None, f"no index under {args.data_dir}"
     keep = [i for i, f in enumerate(snap["files"]) if not Path(f).name.startswith(TEST_ARTICLES)]
     picked = pick([snap["files"][i] for i in keep], [snap["texts"][i] for i in keep], PER_FILE)
-    asked = ask(parts.generator, picked)
+    asked = ask(parts.generator, picked, parts.prompts_dir)
     kept = round_trip(parts, asked)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", newline="", encoding="utf-8") as f:

@@ -61,7 +61,7 @@ def answer_pairs(parts: Parts, written: Pairs | None, per_file: int, say: Say) -
     picked = pick(snap["files"], snap["texts"], per_file)
     say(f"Writing a question for each of {len(picked)} sentences of "
         f"{len(set(snap['files']))} articles…")
-    asked = ask(parts.generator, picked)
+    asked = ask(parts.generator, picked, parts.prompts_dir)
     kept = round_trip(parts, asked)
     say(f"Kept {len(kept)} of {len(picked)} questions: {sum(1 for a in asked if a.question)} "
         f"were usable questions, {len(kept)} of them found their sentence again.")

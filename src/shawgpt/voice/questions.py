@@ -17,19 +17,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from shawgpt.answer.extract import quotable
 from shawgpt.answer.repair import repair
 from shawgpt.models.base import Generator, Prompt
 from shawgpt.text import heading, sentences
 
-SYSTEM = ("You write one short question that a viewer of a YouTube video might ask in a "
-          "comment, about a topic of the video. The given sentence from the creator's "
-          "article must answer it. Ask about the sentence's content in plain words; do not "
-          "quote it and do not mention 'the sentence' or 'the article'. Reply with the "
-          "question only.\n\nExample. Sentence: Gradient boosting builds trees one after another, "
-          "each one fitting the errors of the trees before it.\nQuestion: How does gradient "
-          "boosting decide what each new tree learns?")
+PROMPT = "question_writer.txt"  # the system message, in prompts/ with the others
 # a question that names its source or quotes it cannot be asked by a viewer
 _META = re.compile(r"\b(?:sentence|article|passage|text|author|creator|video|above|below)\b|[\"“”]",
                    re.I)
@@ -81,9 +76,16 @@ def usable(question: str, sentence: str) -> str:
     return "" if len(words) > 6 and len(copied) > 0.8 * len(words) else q
 
 
-def ask(generator: Generator, picked: Sequence[tuple[str, str]]) -> list[Asked]:
-    """One question per (file, sentence), in one batch-first call."""
-    prompts = [Prompt(user=f"Sentence: {s}", system=SYSTEM, max_new_tokens=40)
+def ask(generator: Generator, picked: Sequence[tuple[str, str]],
+        prompts_dir: Path | None = None) -> list[Asked]:
+    """One question per (file, sentence), in one batch-first call; the system message from
+    `prompts_dir` (the `prompts_dir` setting) when it has one, else the bundled one."""
+    from shawgpt.reply.prompts import bundled_prompts_dir
+
+    folder = prompts_dir if prompts_dir and (prompts_dir / PROMPT).is_file() else \
+        bundled_prompts_dir()
+    system = (folder / PROMPT).read_text(encoding="utf-8")
+    prompts = [Prompt(user=f"Sentence: {s}", system=system, max_new_tokens=40)
                 for _, s in picked]
     raw = generator.generate(prompts) if prompts else []
     return [Asked(f, s, usable(q, s), repair(s)) for (f, s), q in zip(picked, raw, strict=True)]
