@@ -223,3 +223,15 @@ def test_the_installed_command_keeps_exit_codes_and_output(corpus_dir: Path,
     assert (empty.returncode, empty.stdout, empty.stderr) == (
         0, "", "status: skipped (empty comment)\n")
     assert run("reply", "hi", "--no-such-flag").returncode == 2
+
+
+def test_a_question_about_the_creator_is_deferred_to_the_creator(project: Path) -> None:
+    result = runner.invoke(app, ["reply", "How can we support you? Do you have a Patreon?",
+                                 "--json"])
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    # no article answers it, so the deferral comes first and the row says who must reply
+    assert out["status"] == "needs_review"
+    assert out["reasons"][0].startswith(
+        "about you: the comment asks about you, which no article answers; reply yourself")
+    assert "guess" not in out["reply"] and "closest" not in out["reply"]

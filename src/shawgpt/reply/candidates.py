@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from shawgpt.answer.defer import defer
+from shawgpt.answer.defer import about_you, defer
 from shawgpt.answer.extract import extract
 from shawgpt.answer.select import select
 from shawgpt.index.store import Source
@@ -31,6 +31,9 @@ from shawgpt.safety.guard import Policy, Verdict, review
 
 EXTRACT = "extract: the article's own sentences, for a person to check that they answer"
 DEFERRED = "deferred: no sentence of the articles answers this closely"
+# readers held every stock line unpostable for these (Patreon, "have you tried", a video
+# request): only the creator knows, so the row says so instead of pretending a draft fits
+ABOUT_YOU = "about you: the comment asks about you, which no article answers; reply yourself"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ def offer(first: Verdict, comment: str, prompt: Prompt, sources: Sequence[Source
     unsure = checks.similarity and defer_below > 0 and (top is None or top < defer_below)
     why = DEFERRED + (f" (best {top:.2f}, under defer_below {defer_below})" if top is not None
                       else " (no article passage was found)")
+    if about_you(comment):
+        why = f"{ABOUT_YOU}; {why}"
     deferral = _ours(defer(comment, sources, lines, language), why, comment, prompt, sources,
                      policy)
     extracted = _ours(made.text, EXTRACT, comment, prompt, sources, policy) if made else None
