@@ -15,7 +15,6 @@ No generation: retrieval and the selector only.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from eval_answers import SHARED, load_gold, parts_for, questions, wilson  # noqa: E402
+from eval_answers import base_parser, load_gold, parts_for, questions, wilson  # noqa: E402
 
 ZH_EXTRA = HERE / "zh_unanswerable.jsonl"
 CUTS = (0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2)
@@ -42,13 +41,9 @@ def rows(zh: bool) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    if not (SHARED / "youtube-blog" / "articles").is_dir():
-        print(f"skipped: {SHARED} is absent")
+    ap = base_parser(__doc__ or "")
+    if ap is None:
         return
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data-dir", type=Path, default=Path("/tmp/i37/data"))
-    ap.add_argument("--zh-data-dir", type=Path, default=Path("/tmp/i37/zhdata"))
-    ap.add_argument("--zh", action="store_true")
     args = ap.parse_args()
     from shawgpt.answer.select import select
     from shawgpt.reply.candidates import term_weights

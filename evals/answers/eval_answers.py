@@ -251,14 +251,22 @@ def score_cmd(args: argparse.Namespace) -> None:
         print(f"{unlabelled} candidate texts have no label yet (counted as wrong)")
 
 
-def main() -> None:
+def base_parser(doc: str) -> argparse.ArgumentParser | None:
+    """The options every answers eval takes; None (after saying so) without ../shared."""
     if not (SHARED / "youtube-blog" / "articles").is_dir():
         print(f"skipped: {SHARED} is absent")
-        return
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+        return None
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--data-dir", type=Path, default=Path("/tmp/i37/data"))
     ap.add_argument("--zh-data-dir", type=Path, default=Path("/tmp/i37/zhdata"))
     ap.add_argument("--zh", action="store_true", help="the Chinese set")
+    return ap
+
+
+def main() -> None:
+    ap = base_parser(__doc__ or "")
+    if ap is None:
+        return
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("select")
     g = sub.add_parser("generate")
