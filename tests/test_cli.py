@@ -232,6 +232,7 @@ def test_a_question_about_the_creator_is_deferred_to_the_creator(project: Path) 
     out = json.loads(result.stdout)
     # no article answers it, so the deferral comes first and the row says who must reply
     assert out["status"] == "needs_review"
-    assert out["reasons"][0].startswith(
+    assert out["reasons"][0] == (
         "about you: the comment asks about you, which no article answers; reply yourself")
+    assert out["reasons"][1].startswith("deferred: no sentence of the articles answers")
     assert "guess" not in out["reply"] and "closest" not in out["reply"]
