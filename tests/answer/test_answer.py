@@ -135,11 +135,15 @@ def test_repairs_keep_a_signed_reply_signed() -> None:
 
 def test_a_question_about_the_creator_himself_gets_no_guess_and_no_article() -> None:
     for asked in ("How can we financially support you? Do you have Patreon?",
-                  "Have you tried LangChain with open-source LLMs?",
-                  "Can you make a video on finetuning a multimodal LLM?"):
+                  "Have you tried LangChain with open-source LLMs?"):
         said = defer(asked, [FAT], LINES)
         assert said in LINES["defer-you"], asked
         assert "guess" not in said and "closest" not in said
+    # a request for new content gets a thanks for the idea and no promise
+    for asked in ("Can you do a video on finetuning a multimodal LLM with images?",
+                  "Please make a tutorial on LoRA"):
+        assert defer(asked, [FAT], LINES) in LINES["defer-request"], asked
+    assert not any("will" in line or "soon" in line for line in LINES["defer-request"])
     assert defer("博主你有没有开设课程？", [FAT], LINES, language="zh") in LINES["defer-you zh"]
     # a question about the articles' topic still names the nearest article
     assert "closest I've written about" in defer("How does powerlaw pick xmin?", [FAT], LINES)

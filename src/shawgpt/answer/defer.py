@@ -4,7 +4,8 @@ language, naming the nearest article the creator did write, promising nothing.
 The lines come from prompts/voice.txt ([defer], [defer-near] with {title}; a language code
 after a space for other languages: [defer zh]), picked the same way for the same comment.
 A question about the creator himself ("Do you have a Patreon?", "Have you tried LangChain?",
-"Can you do a video on X?") gets [defer-you] and no nearest article: "my articles don't
+"Can you do a video on X?") gets [defer-you] ([defer-request] for a request: a thanks for
+the idea, no promise) and no nearest article: "my articles don't
 answer that, so I won't guess" reads absurd about one's own Patreon (three of the 59 real
 comments, judged unpostable for exactly that). A
 question the selector cannot answer from the chunks gets this instead of a guess: a small
@@ -30,9 +31,22 @@ _ABOUT_YOU = re.compile(
     re.I)
 
 
+# a request for new content: "Can you do a video on X?", "please make a tutorial on Y"
+_REQUEST = re.compile(
+    r"\b(?:can|could|would|will) you (?:please )?(?:do|make|create|record|cover|write|post)\b"
+    r"[^?.!]*\b(?:videos?|tutorials?|posts?|articles?|series|course|guide)\b|"
+    r"\bplease (?:make|do|cover|create|record)\b", re.I)
+
+
+def request(comment: str) -> bool:
+    """Whether `comment` asks the creator to make something new."""
+    return bool(_REQUEST.search(comment))
+
+
 def about_you(comment: str) -> bool:
-    """Whether `comment` asks the creator about himself rather than about his articles."""
-    return bool(_ABOUT_YOU.search(comment))
+    """Whether `comment` asks the creator about himself (his plans included) rather than
+    about his articles."""
+    return bool(_ABOUT_YOU.search(comment)) or request(comment)
 
 
 def section(lines: dict[str, tuple[str, ...]], name: str, language: str) -> tuple[str, ...]:
@@ -44,6 +58,8 @@ def defer(comment: str, sources: Sequence[Source], lines: dict[str, tuple[str, .
           language: str = "en") -> str:
     """The deferral for `comment`; it names the best source's article when there is one,
     unless the comment asks about the creator himself."""
+    if request(comment):  # a thank-you for the idea, no promise to make it
+        return pick(section(lines, "defer-request", language), comment)
     if about_you(comment):
         return pick(section(lines, "defer-you", language), comment)
     said = pick(section(lines, "defer", language), comment)
