@@ -50,15 +50,14 @@ class Candidate:
                 "origin": self.origin}
 
 
-def _ours(text: str, why: str | list[str], comment: str, prompt: Prompt,
+def _ours(text: str, whys: Sequence[str], comment: str, prompt: Prompt,
           sources: Sequence[Source], policy: Policy) -> Verdict:
     """A reply made of the creator's own words, signed and cleaned like any other; the rules
     that see links, contacts and length still apply, and it is for a person."""
     v = review(f"{text}\n{policy.signature}", comment, prompt, sources, policy,
                praise=False, question=True)
     return replace(v, status="needs_review" if v.reply else v.status,
-                   reasons=list(dict.fromkeys([*([why] if isinstance(why, str) else why),
-                                               *v.reasons])))
+                   reasons=list(dict.fromkeys([*whys, *v.reasons])))
 
 
 def offer(first: Verdict, comment: str, prompt: Prompt, sources: Sequence[Source],
@@ -74,9 +73,9 @@ def offer(first: Verdict, comment: str, prompt: Prompt, sources: Sequence[Source
     why = DEFERRED + (f" (best {top:.2f}, under defer_below {defer_below})" if top is not None
                       else " (no article passage was found)")
     deferral = _ours(defer(comment, sources, lines, language),
-                     [ABOUT_YOU, why] if about_you(comment) else why, comment, prompt, sources,
-                     policy)
-    extracted = _ours(made.text, EXTRACT, comment, prompt, sources, policy) if made else None
+                     [ABOUT_YOU, why] if about_you(comment) else [why], comment, prompt,
+                     sources, policy)
+    extracted = _ours(made.text, [EXTRACT], comment, prompt, sources, policy) if made else None
     writer = Candidate(first.reply, first.status, list(first.reasons), "writer")
     others: list[Candidate] = []
     if extracted is not None:

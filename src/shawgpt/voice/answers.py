@@ -18,6 +18,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from shawgpt.errors import InputError
 from shawgpt.reply.pipeline import Say, prepare
@@ -65,17 +66,13 @@ def answer_pairs(parts: Parts, written: Pairs | None, per_file: int, say: Say) -
     kept = round_trip(parts, asked)
     say(f"Kept {len(kept)} of {len(picked)} questions: {sum(1 for a in asked if a.question)} "
         f"were usable questions, {len(kept)} of them found their sentence again.")
-    pairs = Pairs(list(written.comments) if written else [],
-                  list(written.replies) if written else [],
-                  list(written.rows) if written else [], written.read if written else 0,
-                  written.skipped if written else 0)
-    first = len(pairs.rows)
-    for n, a in enumerate(kept, 1):
-        pairs.comments.append(a.question)
-        pairs.replies.append(a.answer)
-        pairs.rows.append(first + n)  # generated pairs are numbered after the file's rows
-    digest = hashlib.sha256((written.data_hash if written else "").encode())
-    for c, r in zip(pairs.comments[first:], pairs.replies[first:], strict=True):
-        digest.update(json.dumps([c, r], ensure_ascii=False).encode() + b"\n")
-    pairs.data_hash = digest.hexdigest()[:16]
-    return pairs
+    base = written or Pairs([], [], [], 0, 0)
+    first = len(base.rows)
+    digest = hashlib.sha256(base.data_hash.encode())
+    for a in kept:
+        digest.update(json.dumps([a.question, a.answer], ensure_ascii=False).encode() + b"\n")
+    # generated pairs are numbered after the file's rows
+    return replace(base, comments=[*base.comments, *(a.question for a in kept)],
+                   replies=[*base.replies, *(a.answer for a in kept)],
+                   rows=[*base.rows, *range(first + 1, first + len(kept) + 1)],
+                   data_hash=digest.hexdigest()[:16])
