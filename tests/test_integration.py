@@ -16,6 +16,7 @@ from shawgpt.reply.pipeline import reply_to, run_index
 from shawgpt.reply.wiring import build
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.integration,
     pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data/youtube-blog is absent"),
 ]

@@ -36,6 +36,7 @@ def examples(style: str = "chat") -> list[Example]:
     return [Example(build_prompt(c, [], style, "–ShawGPT"), REPLY) for c in THANKS]
 
 
+@pytest.mark.slow  # builds and converts a tiny llama (~30 s on 2 cores)
 def test_the_prompt_is_rendered_as_the_local_backend_renders_it(tiny_llama: Path) -> None:
     from shawgpt.models.transformers_llm import TransformersGenerator
 
@@ -58,6 +59,7 @@ def test_the_reply_follows_the_prompt_and_ends_with_the_end_token(tiny_llama: Pa
     assert tokenizer.decode(ids[start:-1]) == REPLY
 
 
+@pytest.mark.slow
 def test_training_lowers_the_validation_loss_and_keeps_the_best_epoch(tiny_llama: Path):
     model, tokenizer, _ = load_base(str(tiny_llama), "cpu", tiny_llama)
     cfg = TrainConfig(targets=("q_proj", "v_proj", "o_proj"), epochs=3, lr=1e-2, batch=2)
